@@ -1,0 +1,61 @@
+"""Byte encodings of one image frame and one flow frame inside the store.
+
+Images are JPEG (what the datasets ship, so little is lost) and flow is a
+lossless PNG of the flow quantised to a fixed step: u stacked above v in one
+16-bit grey image. PNG's row filters exploit how smooth flow is, which keeps a
+256x128 image+flow pair well under the 35 KB budget while the quantisation
+error stays below the flow estimators' own error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+FLOW_ZERO = 32768  # the uint16 code of zero flow
+
+
+class CodecError(ValueError):
+    """Bytes in the store do not decode to a frame of the expected shape."""
+
+
+@dataclass(frozen=True)
+class FrameCodec:
+    """How frames of one store are encoded; its fields are stored as root attributes."""
+
+    height: int = 256
+    width: int = 128
+    jpeg_quality: int = 90
+    flow_step: float = 1.0 / 32.0  # pixels per quantisation step: range +-1024 px
+
+    def encode_image(self, image_bgr: np.ndarray) -> bytes:
+        ok, buf = cv2.imencode(".jpg", image_bgr, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+        if not ok:
+            raise CodecError("JPEG encoding failed")
+        return buf.tobytes()
+
+    def decode_image(self, data: bytes | np.ndarray) -> np.ndarray:
+        """Decode to RGB uint8 (H, W, 3): RGB is what the ImageNet-trained backbones expect."""
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        if image is None or image.shape != (self.height, self.width, 3):
+            raise CodecError(f"image bytes do not decode to a {self.height}x{self.width} colour image")
+        return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+    def encode_flow(self, flow: np.ndarray) -> bytes:
+        """Encode float flow (2, H, W) in pixels."""
+        codes = np.clip(np.rint(flow / self.flow_step) + FLOW_ZERO, 0, 65535).astype(np.uint16)
+        stacked = codes.reshape(2 * self.height, self.width)
+        ok, buf = cv2.imencode(".png", stacked, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+        if not ok:
+            raise CodecError("PNG encoding failed")
+        return buf.tobytes()
+
+    def decode_flow(self, data: bytes | np.ndarray) -> np.ndarray:
+        """Decode to float32 flow (2, H, W) in pixels of the stored frame size."""
+        codes = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        if codes is None or codes.dtype != np.uint16 or codes.shape != (2 * self.height, self.width):
+            raise CodecError(f"flow bytes do not decode to a 2x{self.height}x{self.width} flow")
+        flow = (codes.astype(np.float32) - FLOW_ZERO) * np.float32(self.flow_step)
+        return flow.reshape(2, self.height, self.width)

@@ -1,0 +1,83 @@
+"""``flowprep extract``: compute optical flow for every tracklet and write the store."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from flowprep.weights import default_liteflownet_weights
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        height, width = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: expected HxW, e.g. 256x128") from None
+    if height < 8 or width < 8:
+        raise click.BadParameter(f"{text}: both sides must be at least 8 pixels")
+    return height, width
+
+
+def _choose_flow(flow: str, device: str, weights: Path | None) -> tuple[str, str, Path | None]:
+    """``auto`` is LiteFlowNet (the paper's choice) on a GPU with weights at hand, else DIS on the CPU."""
+    if device == "auto":
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if flow != "auto":
+        return flow, device, weights
+    weights = weights or default_liteflownet_weights()
+    if device.startswith("cuda") and weights is not None:
+        return "liteflownet", device, weights
+    click.echo(f"flow: dis on the CPU ({'no GPU' if device == 'cpu' else 'no LiteFlowNet weights, see --weights'})", err=True)
+    return "dis", "cpu", None
+
+
+@click.command("extract")
+@click.option("--dataset", required=True, help="mars, duke, ilidsvid or prid.")
+@click.option("--root", type=click.Path(path_type=Path), default=None,
+              help="Dataset folder in its official layout [default: $REID_DATA/<dataset>, else ./data/<dataset>].")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Store to write [default: ./<dataset>.h5].")
+@click.option("--flow", default="auto", show_default=True,
+              help="farneback, dis, liteflownet, or auto (liteflownet on a GPU with weights, else dis).")
+@click.option("--weights", type=click.Path(path_type=Path), default=None,
+              help="LiteFlowNet weights (network-default.pytorch) [default: $FLOWPREP_WEIGHTS or ./weights/].")
+@click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes (CPU flow) or reader threads [default: all cores].")
+@click.option("--size", default="256x128", show_default=True, help="Stored frame size HxW.")
+@click.option("--split", type=click.IntRange(0, 9), default=None, help="iLIDS-VID/PRID split [default: 0].")
+@click.option("--protocol", type=click.Choice(["standard", "matlab"]), default="standard", show_default=True,
+              help="MARS: matlab also puts every query into the gallery.")
+@click.option("--shard", default="0/1", show_default=True, help="Write only shard i of N (join with flowprep merge).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing store.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def command(dataset, root, out, flow, weights, device, workers, size, split, protocol, shard, resume, overwrite, quiet) -> None:
+    """Read DATASET, compute optical flow for every tracklet, write one HDF5 store."""
+    from flowprep.datasets.base import resolve_root
+    from flowprep.extract import ExtractOptions, Shard, extract
+
+    height, width = _parse_size(size)
+    flow, device, weights = _choose_flow(flow, device, weights)
+    parsed_shard = Shard.parse(shard)
+    default_out = f"{dataset}.h5" if parsed_shard.count == 1 else f"{dataset}.shard{parsed_shard.index}of{parsed_shard.count}.h5"
+    opts = ExtractOptions(
+        dataset=dataset,
+        root=resolve_root(dataset, root),
+        out=out or Path(default_out),
+        flow=flow,
+        weights=weights,
+        device=device,
+        workers=workers or os.cpu_count() or 1,
+        height=height,
+        width=width,
+        resume=resume,
+        overwrite=overwrite,
+        shard=parsed_shard,
+        split=split,
+        protocol=protocol,
+    )
+    summary = extract(opts, progress=not quiet)
+    click.echo(f"{opts.out}: {summary.report()}")

@@ -1,0 +1,30 @@
+"""``flowprep inspect``: what a store holds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command("inspect")
+@click.argument("store", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object.")
+def command(store: Path, as_json: bool) -> None:
+    """Show the schema, dataset, flow method and per-role counts of STORE."""
+    from flowprep.integrity import describe
+
+    info = describe(store)
+    if as_json:
+        keys = ("schema_version", "dataset", "flow", "splits")
+        click.echo(json.dumps({k: info[k] for k in keys}))
+        return
+    click.echo(f"{store}: schema {info['schema_version']}, dataset {info['dataset']}, split {info['split']}, "
+               f"flow {info['flow']} {json.dumps(info['flow_params'], sort_keys=True)}, "
+               f"size {info['size'][0]}x{info['size'][1]}, created {info['created']} by {info['project_version']}")
+    click.echo(f"{'role':<8} {'tracklets':>10} {'identities':>11} {'frames':>10}")
+    for role, counts in info["splits"].items():
+        click.echo(f"{role:<8} {counts['tracklets']:>10} {counts['identities']:>11} {counts['frames']:>10}")
+    if info["skipped_tracklets"]:
+        click.echo(f"{info['skipped_tracklets']} tracklets had no readable frame (listed in the store's attributes)")

@@ -1,0 +1,242 @@
+"""``flowprep extract``: every tracklet of a dataset -> frames + optical flow -> one store.
+
+The work is cut into chunks of whole tracklets. A chunk is read, given flow and encoded
+either in a joblib process pool (the CPU estimators) or, for the GPU estimator, read and
+encoded by threads around one process that batches many pairs on the device. One process
+writes, through the parts journal, so the run can be killed and resumed at any moment.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+from flowprep.codec import FrameCodec
+from flowprep.datasets import load_tracklets
+from flowprep.datasets.base import Tracklet
+from flowprep.errors import FlowprepError
+from flowprep.flow import flows_for_tracklets
+from flowprep.frames import LoadedFrames, load_frames
+from flowprep.parts import PartsJournal, RunLock
+from flowprep.store import EncodedTracklet, StoreMeta
+
+Chunk = list[tuple[int, Tracklet]]  # (position in the dataset's tracklet list, tracklet)
+
+
+@dataclass(frozen=True)
+class Shard:
+    """``--shard i/N``: this run writes the tracklets whose name hashes to i modulo N."""
+
+    index: int = 0
+    count: int = 1
+
+    @classmethod
+    def parse(cls, text: str) -> "Shard":
+        try:
+            index, count = (int(part) for part in text.split("/"))
+        except ValueError:
+            raise FlowprepError(f"--shard {text!r}: expected i/N, e.g. 0/4") from None
+        if count < 1 or not 0 <= index < count:
+            raise FlowprepError(f"--shard {text}: i must be in 0..N-1 and N >= 1")
+        return cls(index, count)
+
+    def selects(self, tracklet: Tracklet) -> bool:
+        # a hash of the name, not the position, so a shard's content does not depend on list order
+        return zlib.crc32(tracklet.name.encode()) % self.count == self.index
+
+
+@dataclass
+class ExtractSummary:
+    """What a run did: printed at the end and returned to callers and tests."""
+
+    tracklets: int = 0
+    frames: int = 0
+    resumed_tracklets: int = 0
+    skipped_frames: list[tuple[str, str, str]] = field(default_factory=list)  # tracklet, frame, reason
+    skipped_tracklets: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def report(self) -> str:
+        lines = [
+            f"wrote {self.tracklets} tracklets, {self.frames} frames in {self.seconds:.1f} s"
+            + (f" ({self.frames / self.seconds:.0f} frames/s)" if self.seconds > 0 else "")
+            + (f"; {self.resumed_tracklets} tracklets were already done" if self.resumed_tracklets else ""),
+            f"skipped {len(self.skipped_frames)} frames, {len(self.skipped_tracklets)} tracklets",
+        ]
+        lines += [f"  skipped frame {t}/{f}: {why}" for t, f, why in self.skipped_frames[:50]]
+        if len(self.skipped_frames) > 50:
+            lines.append(f"  ... and {len(self.skipped_frames) - 50} more (all recorded in the store)")
+        lines += [f"  skipped tracklet {t}: {why}" for t, why in self.skipped_tracklets]
+        return "\n".join(lines)
+
+
+def make_chunks(items: Sequence[tuple[int, Tracklet]], min_frames: int) -> list[Chunk]:
+    """Group whole tracklets so each chunk holds at least ``min_frames`` frames (the last may hold fewer)."""
+    chunks: list[Chunk] = []
+    current: Chunk = []
+    frames = 0
+    for item in items:
+        current.append(item)
+        frames += len(item[1].frames)
+        if frames >= min_frames:
+            chunks.append(current)
+            current, frames = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _load_chunk(chunk: Chunk, codec: FrameCodec) -> list[LoadedFrames]:
+    return [load_frames(t.frames, codec.height, codec.width) for _, t in chunk]
+
+
+def _encode_chunk(chunk: Chunk, loaded: list[LoadedFrames], flows: list, codec: FrameCodec) -> list[EncodedTracklet]:
+    encoded = []
+    for (order, t), frames, flow in zip(chunk, loaded, flows):
+        encoded.append(
+            EncodedTracklet(
+                name=t.name,
+                order=order,
+                pid=t.pid,
+                camid=t.camid,
+                role=t.role,
+                frame_names=frames.names,
+                images=[codec.encode_image(image) for image in frames.frames],
+                flows=[codec.encode_flow(f) for f in flow],
+                skipped=frames.skipped,
+            )
+        )
+    return encoded
+
+
+def process_chunk(chunk: Chunk, estimator, codec: FrameCodec) -> list[EncodedTracklet]:
+    """Read, flow and encode one chunk: the unit of work of a CPU worker process."""
+    loaded = _load_chunk(chunk, codec)
+    flows = flows_for_tracklets(estimator, [frames.frames for frames in loaded])
+    return _encode_chunk(chunk, loaded, flows, codec)
+
+
+def _run_in_processes(chunks: list[Chunk], estimator, codec: FrameCodec, workers: int) -> Iterator[list[EncodedTracklet]]:
+    if workers <= 1:
+        return (process_chunk(chunk, estimator, codec) for chunk in chunks)
+    from joblib import Parallel, delayed
+
+    parallel = Parallel(n_jobs=workers, return_as="generator", pre_dispatch="2*n_jobs")
+    return parallel(delayed(process_chunk)(chunk, estimator, codec) for chunk in chunks)
+
+
+def _bounded_map(pool: ThreadPoolExecutor, fn: Callable, items: Iterable, depth: int) -> Iterator:
+    """``pool.map`` that keeps at most ``depth`` items in flight, so memory stays bounded."""
+    pending: list[Future] = []
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= depth:
+            yield pending.pop(0).result()
+    for future in pending:
+        yield future.result()
+
+
+def _run_on_device(chunks: list[Chunk], estimator, codec: FrameCodec, workers: int) -> Iterator[list[EncodedTracklet]]:
+    """Threads read and encode (OpenCV releases the GIL) while this thread feeds the device."""
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        depth = 2 * max(1, workers)
+        loaded_chunks = _bounded_map(pool, lambda c: (c, _load_chunk(c, codec)), chunks, depth)
+
+        def with_flow() -> Iterator[tuple[Chunk, list[LoadedFrames], list]]:
+            for chunk, loaded in loaded_chunks:
+                yield chunk, loaded, flows_for_tracklets(estimator, [f.frames for f in loaded])
+
+        yield from _bounded_map(pool, lambda item: _encode_chunk(*item, codec), with_flow(), depth)
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """Everything ``flowprep extract`` takes, so the CLI, pipelines and tests share one entry point."""
+
+    dataset: str
+    root: Path
+    out: Path
+    flow: str = "dis"
+    flow_params: dict = field(default_factory=dict)
+    weights: Path | None = None
+    device: str = "cpu"
+    workers: int = 1
+    height: int = 256
+    width: int = 128
+    resume: bool = False
+    overwrite: bool = False
+    shard: Shard = Shard()
+    split: int | None = None
+    protocol: str = "standard"
+
+
+def _check_destination(opts: ExtractOptions, journal: PartsJournal) -> None:
+    if opts.resume and opts.overwrite:
+        raise FlowprepError("--resume and --overwrite contradict each other: pass one")
+    if opts.overwrite:
+        journal.reset()
+        return
+    if opts.out.exists() and not journal.exists():
+        raise FlowprepError(f"{opts.out}: store exists; pass --overwrite to replace it")
+    if journal.exists() and not opts.resume:
+        raise FlowprepError(f"{journal.folder}: an interrupted run left its parts; pass --resume to continue or --overwrite to restart")
+
+
+def extract(opts: ExtractOptions, progress: bool = True) -> ExtractSummary:
+    """Run an extraction end to end and return its summary."""
+    from flowprep.flow import create_estimator
+
+    started = time.monotonic()
+    tracklets = load_tracklets(opts.dataset, opts.root, split=opts.split, protocol=opts.protocol)
+    estimator = create_estimator(opts.flow, device=opts.device, weights=opts.weights, **opts.flow_params)
+    codec = FrameCodec(height=opts.height, width=opts.width)
+    meta = StoreMeta(
+        dataset=opts.dataset,
+        flow_method=estimator.name,
+        flow_params=estimator.params,
+        split=-1 if opts.split is None else opts.split,
+        height=codec.height,
+        width=codec.width,
+        jpeg_quality=codec.jpeg_quality,
+        flow_step=codec.flow_step,
+    )
+    opts.out.parent.mkdir(parents=True, exist_ok=True)
+    journal = PartsJournal(opts.out, meta)
+    with RunLock(opts.out):
+        _check_destination(opts, journal)
+        done = journal.done()
+        mine = [(i, t) for i, t in enumerate(tracklets) if opts.shard.selects(t)]
+        todo = [(i, t) for i, t in mine if t.name not in done]
+        summary = ExtractSummary(resumed_tracklets=len(mine) - len(todo))
+        min_frames = max(estimator.preferred_batch, 32)
+        chunks = make_chunks(todo, min_frames)
+        run = _run_in_processes if estimator.needs_process_pool else _run_on_device
+        from tqdm import tqdm
+
+        total_frames = sum(len(t.frames) for _, t in todo)
+        with tqdm(total=total_frames, unit="frame", disable=not progress, desc="extract") as bar:
+            for encoded_chunk in run(chunks, estimator, codec, opts.workers):
+                for tracklet in encoded_chunk:
+                    summary.skipped_frames += [(tracklet.name, f, why) for f, why in tracklet.skipped]
+                    if tracklet.images:
+                        journal.add(tracklet)
+                    else:
+                        journal.add_skipped(tracklet.name, "no readable frame")
+                    bar.update(len(tracklet.images) + len(tracklet.skipped))
+        merged = journal.assemble(opts.out)
+    with_store = _count_store(opts.out)
+    summary.tracklets, summary.frames = with_store
+    summary.skipped_tracklets = list(merged.skipped_tracklets)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _count_store(path: Path) -> tuple[int, int]:
+    from flowprep.store import open_store
+
+    with open_store(path) as reader:
+        return len(reader.tracklets), reader.num_frames

@@ -1,0 +1,434 @@
+"""The HDF5 store of aligned image/flow clips: the one schema both stages share.
+
+Layout (schema version 1)::
+
+    /                      attrs: schema_version, dataset, split, flow_method, flow_params (JSON),
+                                  height, width, jpeg_quality, flow_step, created, project_version,
+                                  skipped_tracklets (JSON list of [name, reason])
+    /blob                  uint8 (B,)   every encoded frame: image JPEG then flow PNG, frame after frame
+    /frames/image_offset   int64 (F,)   byte offset of frame f's JPEG in /blob
+    /frames/image_size     int32 (F,)
+    /frames/flow_offset    int64 (F,)   byte offset of frame f's flow PNG in /blob
+    /frames/flow_size      int32 (F,)
+    /frames/crc32          uint32 (F,)  CRC-32 of the image bytes followed by the flow bytes
+    /frames/name           str (F,)     original frame file name
+    /tracklets/name        str (N,)     unique tracklet name from the dataset adapter
+    /tracklets/order       int64 (N,)   position in the adapter's full list (merge order)
+    /tracklets/pid         int32 (N,)
+    /tracklets/camid       int32 (N,)
+    /tracklets/role        uint8 (N,)   0 train, 1 query, 2 gallery
+    /tracklets/frame_start int64 (N,)   index of the tracklet's first frame in /frames
+    /tracklets/frame_count int32 (N,)
+    /tracklets/skipped     str (N,)     JSON list of [frame name, reason] dropped from this tracklet
+
+A tracklet's frames are consecutive, so a clip of consecutive frames is one
+contiguous byte range of /blob: one read per clip. /blob is chunked (1 MiB) but
+unfiltered (the frames are compressed already), so HDF5 reads a clip's byte range
+directly, and many worker processes can read at once. A store file only ever appears complete:
+writers build it under a temporary name and rename it into place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import h5py
+import numpy as np
+
+from flowprep import __version__
+from flowprep.codec import CodecError, FrameCodec
+from flowprep.datasets.base import ROLES
+from flowprep.errors import StoreError
+
+SCHEMA_VERSION = 1
+ROLE_CODE = {role: code for code, role in enumerate(ROLES)}
+STR = h5py.string_dtype("utf-8")
+FRAME_FIELDS = ("image_offset", "image_size", "flow_offset", "flow_size", "crc32", "name")
+TRACKLET_FIELDS = ("name", "order", "pid", "camid", "role", "frame_start", "frame_count", "skipped")
+FRAME_DTYPES = {"image_offset": np.int64, "image_size": np.int32, "flow_offset": np.int64,
+                "flow_size": np.int32, "crc32": np.uint32, "name": STR}
+TRACKLET_DTYPES = {"name": STR, "order": np.int64, "pid": np.int32, "camid": np.int32, "role": np.uint8,
+                   "frame_start": np.int64, "frame_count": np.int32, "skipped": STR}
+
+
+@dataclass(frozen=True)
+class StoreMeta:
+    """Root attributes: where the store came from and how its frames are encoded."""
+
+    dataset: str
+    flow_method: str
+    flow_params: dict = field(default_factory=dict)
+    split: int = -1
+    height: int = 256
+    width: int = 128
+    jpeg_quality: int = 90
+    flow_step: float = 1.0 / 32.0
+    created: str = ""
+    project_version: str = __version__
+    schema_version: int = SCHEMA_VERSION
+    skipped_tracklets: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def codec(self) -> FrameCodec:
+        return FrameCodec(self.height, self.width, self.jpeg_quality, self.flow_step)
+
+    def content_key(self) -> dict:
+        """The attributes two stores must share for their tracklets to be merged."""
+        return {k: v for k, v in asdict(self).items() if k not in ("created", "project_version", "skipped_tracklets")}
+
+
+@dataclass
+class EncodedTracklet:
+    """One tracklet's frames, already encoded, ready to be written."""
+
+    name: str
+    order: int
+    pid: int
+    camid: int
+    role: str
+    frame_names: list[str]
+    images: list[bytes]
+    flows: list[bytes]
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(map(len, self.images)) + sum(map(len, self.flows))
+
+
+def _meta_attrs(meta: StoreMeta) -> dict:
+    attrs = asdict(meta)
+    attrs["flow_params"] = json.dumps(meta.flow_params, sort_keys=True)
+    attrs["skipped_tracklets"] = json.dumps([list(item) for item in meta.skipped_tracklets])
+    attrs["created"] = meta.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return attrs
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class StoreWriter:
+    """Streams tracklets into a new store that appears at ``path`` only once it is complete.
+
+    The file is built under a temporary name in the same folder, fsynced and renamed, so a
+    crash or a full disk leaves any earlier file at ``path`` untouched and never a half store.
+    """
+
+    BLOB_CHUNK = 1 << 20
+
+    def __init__(self, path: str | os.PathLike, meta: StoreMeta):
+        self.path = Path(path)
+        self.meta = meta
+        self._tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}")
+        self._frames: dict[str, list] = {key: [] for key in FRAME_FIELDS}
+        self._tracklets: dict[str, list] = {key: [] for key in TRACKLET_FIELDS}
+        self._offset = 0
+        try:
+            self._file = h5py.File(self._tmp, "w")
+            self._blob = self._file.create_dataset(
+                "blob", shape=(0,), maxshape=(None,), dtype=np.uint8, chunks=(self.BLOB_CHUNK,)
+            )
+        except OSError as exc:
+            self._discard()
+            raise self._write_error(exc) from exc
+
+    def _write_error(self, exc: OSError) -> StoreError:
+        return StoreError(f"{self.path}: could not write the store: {exc.strerror or exc}")
+
+    def add(self, tracklet: EncodedTracklet) -> None:
+        frames = self._frames
+        chunk = bytearray()
+        for image, flow in zip(tracklet.images, tracklet.flows, strict=True):
+            frames["image_offset"].append(self._offset + len(chunk))
+            frames["image_size"].append(len(image))
+            chunk += image
+            frames["flow_offset"].append(self._offset + len(chunk))
+            frames["flow_size"].append(len(flow))
+            chunk += flow
+            frames["crc32"].append(zlib.crc32(flow, zlib.crc32(image)))
+        frames["name"].extend(tracklet.frame_names)
+        record = self._tracklets
+        record["frame_start"].append(len(frames["image_offset"]) - len(tracklet.images))
+        record["frame_count"].append(len(tracklet.images))
+        record["name"].append(tracklet.name)
+        record["order"].append(tracklet.order)
+        record["pid"].append(tracklet.pid)
+        record["camid"].append(tracklet.camid)
+        record["role"].append(ROLE_CODE[tracklet.role])
+        record["skipped"].append(json.dumps([list(s) for s in tracklet.skipped]))
+        try:
+            self._blob.resize((self._offset + len(chunk),))
+            self._blob[self._offset :] = np.frombuffer(bytes(chunk), np.uint8)
+        except OSError as exc:
+            self._discard()
+            raise self._write_error(exc) from exc
+        self._offset += len(chunk)
+
+    def close(self) -> None:
+        """Write the index and attributes, then move the finished file into place."""
+        try:
+            f = self._file
+            for key, value in _meta_attrs(self.meta).items():
+                f.attrs[key] = value
+            for group, columns, dtypes in (
+                ("frames", self._frames, FRAME_DTYPES),
+                ("tracklets", self._tracklets, TRACKLET_DTYPES),
+            ):
+                g = f.create_group(group)
+                for key, values in columns.items():
+                    dtype = dtypes[key]
+                    data = np.array(values, dtype=object if dtype is STR else dtype)
+                    g.create_dataset(key, data=data, dtype=dtype)
+            f.close()
+            with open(self._tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+            os.replace(self._tmp, self.path)
+            _fsync_dir(self.path.parent)
+        except OSError as exc:
+            self._discard()
+            raise self._write_error(exc) from exc
+
+    def _discard(self) -> None:
+        try:
+            if getattr(self, "_file", None) is not None and self._file.id.valid:
+                self._file.close()
+        except Exception:  # closing a file whose disk is full can fail again; the file goes anyway
+            pass
+        self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> "StoreWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self._discard()
+
+
+def write_store(path: str | os.PathLike, meta: StoreMeta, tracklets: Iterable[EncodedTracklet]) -> None:
+    """Write a complete store atomically from any iterable of encoded tracklets."""
+    with StoreWriter(path, meta) as writer:
+        for tracklet in tracklets:
+            writer.add(tracklet)
+
+
+@dataclass(frozen=True)
+class TrackletIndex:
+    """Per-tracklet metadata of a store, as numpy arrays (loaded once, cheap to pickle)."""
+
+    name: np.ndarray
+    order: np.ndarray
+    pid: np.ndarray
+    camid: np.ndarray
+    role: np.ndarray
+    frame_start: np.ndarray
+    frame_count: np.ndarray
+    skipped: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.name)
+
+    def of_role(self, role: str) -> np.ndarray:
+        """Indices of the tracklets with this role, in store order."""
+        return np.flatnonzero(self.role == ROLE_CODE[role])
+
+
+class StoreReader:
+    """Read access to a store, safe to hand to DataLoader workers.
+
+    The HDF5 handle is opened lazily and re-opened in each process (h5py handles must not
+    cross a fork), so each worker reads through its own handle.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._file: h5py.File | None = None
+        self._pid: int | None = None
+        f = self._handle()
+        self.meta = _read_meta(f, self.path)
+        self.codec = self.meta.codec
+        self.tracklets = _read_index(f, self.path)
+        frames = f["frames"]
+        self._image_offset = frames["image_offset"][:]
+        self._image_size = frames["image_size"][:]
+        self._flow_offset = frames["flow_offset"][:]
+        self._flow_size = frames["flow_size"][:]
+
+    def _handle(self) -> h5py.File:
+        if self._file is None or self._pid != os.getpid():
+            self._file = _open_h5(self.path)
+            self._pid = os.getpid()
+        return self._file
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state["_file"], state["_pid"] = None, None
+        return state
+
+    def close(self) -> None:
+        if self._file is not None and self._pid == os.getpid():
+            self._file.close()
+        self._file = None
+
+    def __enter__(self) -> "StoreReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def num_frames(self) -> int:
+        return len(self._image_offset)
+
+    def frame_names(self, tracklet: int) -> list[str]:
+        start, count = self._span(tracklet)
+        return [n.decode() if isinstance(n, bytes) else n for n in self._handle()["frames/name"][start : start + count]]
+
+    def _span(self, tracklet: int) -> tuple[int, int]:
+        return int(self.tracklets.frame_start[tracklet]), int(self.tracklets.frame_count[tracklet])
+
+    def read_encoded(self, tracklet: int, positions: Sequence[int]) -> list[tuple[bytes, bytes]]:
+        """The raw (image, flow) bytes of some frames of a tracklet, in one read of /blob."""
+        start, count = self._span(tracklet)
+        idx = np.asarray(positions, dtype=np.int64)
+        if idx.size == 0:
+            return []
+        if idx.min() < 0 or idx.max() >= count:
+            raise IndexError(f"tracklet {tracklet} has {count} frames, asked for {idx.tolist()}")
+        idx = idx + start
+        lo = int(self._image_offset[idx].min())
+        hi = int((self._flow_offset[idx] + self._flow_size[idx]).max())
+        data = self._handle()["blob"][lo:hi]
+        out = []
+        for i in idx:
+            io, isz = self._image_offset[i] - lo, self._image_size[i]
+            fo, fsz = self._flow_offset[i] - lo, self._flow_size[i]
+            out.append((data[io : io + isz], data[fo : fo + fsz]))
+        return out
+
+    def read_clip(self, tracklet: int, positions: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Decoded frames: RGB uint8 images (T, H, W, 3) and float32 flow (T, 2, H, W) in pixels."""
+        pairs = self.read_encoded(tracklet, positions)
+        try:
+            images = np.stack([self.codec.decode_image(image) for image, _ in pairs])
+            flows = np.stack([self.codec.decode_flow(flow) for _, flow in pairs])
+        except CodecError as exc:
+            name = self.tracklets.name[tracklet]
+            raise StoreError(f"{self.path}: tracklet {name}: {exc}") from exc
+        return images, flows
+
+    def encoded_tracklet(self, tracklet: int) -> EncodedTracklet:
+        """A whole tracklet as written, for merging stores without re-encoding."""
+        t = self.tracklets
+        pairs = self.read_encoded(tracklet, range(int(t.frame_count[tracklet])))
+        return EncodedTracklet(
+            name=str(t.name[tracklet]),
+            order=int(t.order[tracklet]),
+            pid=int(t.pid[tracklet]),
+            camid=int(t.camid[tracklet]),
+            role=ROLES[int(t.role[tracklet])],
+            frame_names=self.frame_names(tracklet),
+            images=[bytes(image) for image, _ in pairs],
+            flows=[bytes(flow) for _, flow in pairs],
+            skipped=[tuple(s) for s in json.loads(t.skipped[tracklet])],
+        )
+
+
+def _open_h5(path: Path) -> h5py.File:
+    if not path.exists():
+        raise StoreError(f"{path}: no such store")
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        raise StoreError(f"{path}: not a readable HDF5 store (truncated or damaged?): {exc}") from exc
+
+
+def _read_meta(f: h5py.File, path: Path) -> StoreMeta:
+    version = f.attrs.get("schema_version")
+    if version is None:
+        raise StoreError(f"{path}: not a flowprep store (no schema_version attribute)")
+    if int(version) != SCHEMA_VERSION:
+        raise StoreError(f"{path}: schema version {int(version)} is not supported (this flowprep reads version {SCHEMA_VERSION})")
+    try:
+        attrs = {k: f.attrs[k] for k in StoreMeta.__dataclass_fields__}
+        return StoreMeta(
+            dataset=str(attrs["dataset"]),
+            flow_method=str(attrs["flow_method"]),
+            flow_params=json.loads(attrs["flow_params"]),
+            split=int(attrs["split"]),
+            height=int(attrs["height"]),
+            width=int(attrs["width"]),
+            jpeg_quality=int(attrs["jpeg_quality"]),
+            flow_step=float(attrs["flow_step"]),
+            created=str(attrs["created"]),
+            project_version=str(attrs["project_version"]),
+            schema_version=int(attrs["schema_version"]),
+            skipped_tracklets=tuple(tuple(s) for s in json.loads(attrs["skipped_tracklets"])),
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise StoreError(f"{path}: root attributes are missing or malformed ({exc})") from exc
+
+
+def _read_index(f: h5py.File, path: Path) -> TrackletIndex:
+    try:
+        for key in FRAME_FIELDS:
+            f[f"frames/{key}"]
+        columns = {key: f[f"tracklets/{key}"][:] for key in TRACKLET_FIELDS}
+        f["blob"]
+    except (KeyError, OSError) as exc:
+        raise StoreError(f"{path}: missing or unreadable dataset ({exc})") from exc
+    for key in ("name", "skipped"):
+        columns[key] = np.array([v.decode() if isinstance(v, bytes) else v for v in columns[key]], dtype=object)
+    lengths = {len(v) for v in columns.values()}
+    if len(lengths) != 1:
+        raise StoreError(f"{path}: /tracklets columns have different lengths {sorted(lengths)}")
+    return TrackletIndex(**columns)
+
+
+def open_store(path: str | os.PathLike) -> StoreReader:
+    """Open a store for reading; every problem is a one-line StoreError naming the file."""
+    return StoreReader(path)
+
+
+def concatenate_stores(inputs: Sequence[Path], out: Path, meta: StoreMeta | None = None) -> StoreMeta:
+    """Join stores of the same dataset and encoding into one, ordered by the adapter's order.
+
+    Used both to merge shards and to assemble the parts of an extraction run, so that a
+    resumed, a sharded and an uninterrupted run all give the same file content.
+    """
+    readers = [open_store(p) for p in inputs]
+    try:
+        base = meta or (readers[0].meta if readers else None)
+        if base is None:
+            raise StoreError(f"{out}: nothing to merge")
+        for reader in readers:
+            if reader.meta.content_key() != base.content_key():
+                raise StoreError(f"{reader.path}: made with other settings than {readers[0].path} (dataset, split, flow or size differ)")
+        entries = []
+        seen: dict[str, Path] = {}
+        for reader in readers:
+            for i, name in enumerate(reader.tracklets.name):
+                if name in seen:
+                    raise StoreError(f"{reader.path}: tracklet {name} is also in {seen[name]}")
+                seen[name] = reader.path
+                entries.append((int(reader.tracklets.order[i]), reader, i))
+        entries.sort(key=lambda e: e[0])
+        skipped = sorted({tuple(s) for r in readers for s in r.meta.skipped_tracklets} | set(base.skipped_tracklets))
+        merged = replace(base, skipped_tracklets=tuple(skipped), created="")
+        write_store(out, merged, (reader.encoded_tracklet(i) for _, reader, i in entries))
+        return merged
+    finally:
+        for reader in readers:
+            reader.close()
