@@ -16,31 +16,16 @@ import math
 import torch
 from torch import Tensor, nn
 
+from flowprep.flowviz import color_wheel
 from reid.errors import ReidError
+from reid.imagenet import IMAGENET_MEAN, IMAGENET_STD
 
 DEFAULT_SCALE_PX = 10.0
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-# Middlebury colour-wheel segments: red-yellow, yellow-green, green-cyan,
-# cyan-blue, blue-magenta, magenta-red (number of hues in each).
-WHEEL_SEGMENTS = (15, 6, 4, 11, 13, 6)
 
 
 def colour_wheel() -> Tensor:
-    """The 55 x 3 Middlebury colour wheel in [0, 1]."""
-    colours = []
-    for segment, count in enumerate(WHEEL_SEGMENTS):
-        # Each segment ramps one channel up (even segments) or down (odd segments)
-        # while another channel stays full.
-        rising = torch.floor(255 * torch.arange(count) / count) / 255
-        ramp = rising if segment % 2 == 0 else 1 - rising
-        full_channel = (segment + 1) // 2 % 3  # R, G, G, B, B, R
-        ramp_channel = [1, 0, 2, 1, 0, 2][segment]
-        block = torch.zeros(count, 3)
-        block[:, full_channel] = 1
-        block[:, ramp_channel] = ramp
-        colours.append(block)
-    return torch.cat(colours)
+    """The 55 x 3 Middlebury colour wheel in [0, 1], the same one ``flowprep show`` draws with."""
+    return torch.from_numpy(color_wheel()).float()
 
 
 class UVMEncoding(nn.Module):

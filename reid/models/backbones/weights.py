@@ -9,6 +9,7 @@ batches lack ``num_batches_tracked``; torch fills those in, so they are not comp
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterable
 
 import torch
 from torch import Tensor
@@ -36,7 +37,7 @@ def _guess_layout(keys: set[str]) -> str | None:
     return None
 
 
-def _compared(keys) -> set[str]:
+def _compared(keys: Iterable[str]) -> set[str]:
     return {key for key in keys if not key.endswith("num_batches_tracked")}
 
 
@@ -47,7 +48,8 @@ def read_weight_file(path: Path) -> dict[str, Tensor]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for damaged or unsafe files
-        raise ReidError(f"--pretrained {path}: not a readable weight file ({error})".replace("\n", " "))
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ReidError(f"--pretrained {path}: not a readable weight file ({reason})") from None
     if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
         raise ReidError(f"--pretrained {path}: expected a state dict of tensors")
     return state

@@ -1,0 +1,64 @@
+"""``reid evaluate``: CMC rank-1/5/10/20, mAP and mINP of a checkpoint on a store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+def _fill(pattern: Path, split: int | None) -> Path:
+    return Path(str(pattern).replace("{split}", str(split))) if split is not None else pattern
+
+
+@click.command("evaluate")
+@click.option("--store", type=click.Path(path_type=Path), required=True,
+              help="Store to evaluate on; may contain {split} with --split/--all-splits.")
+@click.option("--checkpoint", type=click.Path(path_type=Path), required=True,
+              help="Checkpoint from reid train (best.pt); may contain {split}.")
+@click.option("--protocol", type=click.Choice(["standard", "matlab"]), default="standard", show_default=True,
+              help="matlab: every query is also in the gallery (official MARS code).")
+@click.option("--metric", type=click.Choice(["euclidean", "cosine"]), default="euclidean", show_default=True)
+@click.option("--rerank", is_flag=True, help="k-reciprocal re-ranking.")
+@click.option("--k1", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--k2", type=click.IntRange(min=1), default=6, show_default=True)
+@click.option("--lambda", "lambda_value", type=click.FloatRange(0, 1), default=0.3, show_default=True)
+@click.option("--split", type=click.IntRange(0, 9), default=None, help="iLIDS-VID/PRID split to fill into {split}.")
+@click.option("--all-splits", is_flag=True, help="Mean and std over splits 0..9.")
+@click.option("--seq-len", type=click.IntRange(min=1), default=None, help="Test clip length [default: the training one].")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--workers", type=click.IntRange(min=0), default=4, show_default=True)
+@click.option("--amp", type=click.Choice(["bf16", "off"]), default="bf16", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def command(store, checkpoint, protocol, metric, rerank, k1, k2, lambda_value, split, all_splits, seq_len, device,
+            batch_size, workers, amp, as_json) -> None:
+    """Evaluate CHECKPOINT on the query/gallery sets of STORE."""
+    from flowprep.errors import FlowprepError
+    from flowprep.store import open_store
+    from reid.engine.evaluation import evaluate_model
+    from reid.engine.inference import load_trained_model
+    from reid.engine.trainer import resolve_device
+    from reid.report import format_splits, format_table
+
+    if all_splits and split is not None:
+        raise FlowprepError("--split and --all-splits contradict each other: pass one")
+    splits = list(range(10)) if all_splits else [split]
+    dev = resolve_device(device)
+    results = []
+    for k in splits:
+        model, run_config = load_trained_model(_fill(checkpoint, k), dev)
+        with open_store(_fill(store, k)) as reader:
+            results.append(evaluate_model(
+                model, reader, seq_len=seq_len or int(run_config.get("seq_len", 4)), device=dev, protocol=protocol,
+                metric=metric, rerank={"k1": k1, "k2": k2, "lambda_value": lambda_value} if rerank else None,
+                batch_size=batch_size, workers=workers, amp=amp,
+            ))
+    if as_json:
+        payload = results[0].as_dict() if len(results) == 1 else format_splits(results, as_dict=True)
+        click.echo(json.dumps(payload))
+    elif len(results) == 1:
+        click.echo(format_table(results[0], title=f"{_fill(checkpoint, split)} on {_fill(store, split)}"))
+    else:
+        click.echo(format_splits(results))

@@ -1,0 +1,92 @@
+"""PyTorch datasets of aligned image/flow clips read from a flowprep store.
+
+Items stay compact on their way to the device (uint8 images, float16 flow): decoding
+happens in the loader workers, normalisation on the device (see ``reid.data.device``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from flowprep.store import StoreReader, open_store
+from reid.data.augment import ClipAugment
+from reid.data.sampling import dense_clips, random_run
+
+
+def _to_tensors(images: np.ndarray, flows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    # (T,H,W,3) uint8 -> (T,3,H,W) uint8; flow kept at half precision: 0.03 px steps are plenty
+    return (
+        torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2))),
+        torch.from_numpy(np.ascontiguousarray(flows)).to(torch.float16),
+    )
+
+
+class TrainClips(Dataset):
+    """Training tracklets: item i is a random run of ``seq_len`` frames of tracklet i, augmented.
+
+    Labels are the train identities renumbered 0..C-1 (``label_of_pid`` keeps the map).
+    Randomness comes from a generator seeded by (seed, epoch, index), so a resumed run
+    draws exactly the clips the uninterrupted run would have drawn.
+    """
+
+    def __init__(self, store: StoreReader | str | Path, seq_len: int = 4, augment: ClipAugment | None = ClipAugment(), seed: int = 0):
+        self.store = store if isinstance(store, StoreReader) else open_store(store)
+        self.indices = self.store.tracklets.of_role("train")
+        pids = self.store.tracklets.pid[self.indices]
+        self.pids = np.unique(pids)
+        self.label_of_pid = {int(p): i for i, p in enumerate(self.pids)}
+        self.labels = np.array([self.label_of_pid[int(p)] for p in pids], dtype=np.int64)
+        self.seq_len, self.augment, self.seed = seq_len, augment, seed
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.pids)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, key: tuple[int, int]) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """``key`` is (index, epoch), as the identity sampler yields it."""
+        i, epoch = key
+        rng = np.random.default_rng([self.seed, epoch, i])
+        tracklet = int(self.indices[i])
+        positions = random_run(int(self.store.tracklets.frame_count[tracklet]), self.seq_len, rng)
+        images, flows = self.store.read_clip(tracklet, positions)
+        if self.augment is not None:
+            images, flows = self.augment(images, flows, rng)
+        return (*_to_tensors(images, flows), int(self.labels[i]))
+
+
+@dataclass(frozen=True)
+class ClipRef:
+    """One test clip: which tracklet (position in the role's list) and which frames."""
+
+    owner: int
+    tracklet: int
+    positions: np.ndarray
+
+
+class DenseClips(Dataset):
+    """All clips of the given tracklets (dense sampling); ``owner`` says whose feature a clip adds to."""
+
+    def __init__(self, store: StoreReader | str | Path, tracklets: np.ndarray, seq_len: int = 4):
+        self.store = store if isinstance(store, StoreReader) else open_store(store)
+        self.tracklets = np.asarray(tracklets)
+        self.clips = [
+            ClipRef(owner, int(t), positions)
+            for owner, t in enumerate(self.tracklets)
+            for positions in dense_clips(int(self.store.tracklets.frame_count[t]), seq_len)
+        ]
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+        clip = self.clips[i]
+        images, flows = self.store.read_clip(clip.tracklet, clip.positions)
+        return (*_to_tensors(images, flows), clip.owner)

@@ -1,0 +1,85 @@
+"""Checkpoints: written atomically, read with ``weights_only`` so loading never runs code.
+
+A checkpoint holds everything needed to continue a run exactly: model, optimiser and
+scheduler states, the epoch, the RNG states of torch, numpy and python, and the run's
+config (which also tells ``reid evaluate`` how to rebuild the model).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from reid.errors import CheckpointError
+
+FORMAT = 1
+
+
+def rng_state() -> dict[str, Any]:
+    """The RNG states as plain tensors and lists, loadable under ``weights_only``."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    version, state, gauss = random.getstate()
+    return {
+        "torch": torch.get_rng_state(),
+        "numpy": {"keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos, "has_gauss": has_gauss, "cached": cached},
+        "python": {"version": version, "state": list(state), "gauss": gauss},
+    }
+
+
+def restore_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    n = state["numpy"]
+    np.random.set_state(("MT19937", n["keys"].numpy().astype(np.uint32), n["pos"], n["has_gauss"], n["cached"]))
+    p = state["python"]
+    random.setstate((p["version"], tuple(p["state"]), p["gauss"]))
+
+
+def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    """Write ``payload`` to ``path`` atomically: a crash or a full disk keeps the old file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    buffer = io.BytesIO()
+    torch.save({"format": FORMAT, **payload}, buffer)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(buffer.getbuffer())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CheckpointError(f"{path}: could not write the checkpoint: {exc.strerror or exc}") from exc
+
+
+def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint without executing anything in it; every failure is one line."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint (pass --checkpoint with a file written by reid train)")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        detail = next((line.strip() for line in str(exc).splitlines() if "Unsupported" in line), "weights_only load failed")
+        raise CheckpointError(f"{path}: refused: it holds pickled objects other than tensors and plain data ({detail})") from exc
+    except (RuntimeError, EOFError, OSError, ValueError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CheckpointError(f"{path}: not a readable checkpoint (truncated or damaged?): {detail}") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: not a reid checkpoint (format {payload.get('format') if isinstance(payload, dict) else '?'})")
+    return payload
+
+
+def check_model_config(path: Path, saved: dict[str, Any], wanted: dict[str, Any]) -> None:
+    """Refuse a checkpoint made for another model, naming the first setting that differs."""
+    for key in sorted(set(saved) | set(wanted)):
+        if saved.get(key) != wanted.get(key):
+            raise CheckpointError(
+                f"{path}: made for {key}={saved.get(key)!r}, but this run uses {key}={wanted.get(key)!r}"
+            )

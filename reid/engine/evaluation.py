@@ -1,0 +1,103 @@
+"""Query/gallery evaluation of a model on a store: features, distances, CMC/mAP/mINP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from flowprep.store import StoreReader
+from reid.distance import pairwise_distance
+from reid.engine.features import extract_features
+from reid.errors import ReidError
+from reid.metrics import RankResult, evaluate
+
+PROTOCOLS = ("standard", "matlab")
+
+
+@dataclass(frozen=True)
+class QueryGallery:
+    """Tracklet indices of the query and gallery sets under a protocol."""
+
+    query: np.ndarray
+    gallery: np.ndarray
+
+    @classmethod
+    def of(cls, store: StoreReader, protocol: str = "standard") -> "QueryGallery":
+        if protocol not in PROTOCOLS:
+            raise ReidError(f"unknown protocol {protocol!r} (choose from {', '.join(PROTOCOLS)})")
+        query, gallery = store.tracklets.of_role("query"), store.tracklets.of_role("gallery")
+        if protocol == "matlab":  # the official MARS code ranks every query against a gallery holding the queries too
+            gallery = np.concatenate([gallery, query])
+        if len(query) == 0 or len(gallery) == 0:
+            raise ReidError(f"{store.path}: needs query and gallery tracklets, has {len(query)} and {len(gallery)}")
+        return cls(query, gallery)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Scores of a model next to what a random ranking scores on the same sets."""
+
+    result: RankResult
+    chance: RankResult
+    protocol: str
+
+    def as_dict(self) -> dict:
+        r, c = self.result, self.chance
+        return {
+            "rank1": float(r.cmc[0]), "rank5": float(r.cmc[4]), "rank10": float(r.cmc[9]), "rank20": float(r.cmc[19]),
+            "mAP": r.mAP, "mINP": r.mINP, "protocol": self.protocol, "valid_queries": r.num_valid_queries,
+            "chance": {"rank1": float(c.cmc[0]), "mAP": c.mAP},
+        }
+
+
+def chance_level(store: StoreReader, sets: QueryGallery, trials: int = 5, seed: int = 0) -> RankResult:
+    """The scores of random rankings (mean of ``trials`` draws): the floor a model must beat."""
+    rng = np.random.default_rng(seed)
+    results = [
+        _rank(torch.from_numpy(rng.random((len(sets.query), len(sets.gallery)))), store, sets)
+        for _ in range(trials)
+    ]
+    return RankResult(
+        cmc=np.mean([r.cmc for r in results], axis=0),
+        mAP=float(np.mean([r.mAP for r in results])),
+        mINP=float(np.mean([r.mINP for r in results])),
+        num_valid_queries=results[0].num_valid_queries,
+    )
+
+
+def _rank(distmat: torch.Tensor, store: StoreReader, sets: QueryGallery) -> RankResult:
+    t = store.tracklets
+    return evaluate(distmat, t.pid[sets.query], t.pid[sets.gallery], t.camid[sets.query], t.camid[sets.gallery], max_rank=20)
+
+
+def evaluate_model(
+    model: nn.Module,
+    store: StoreReader,
+    *,
+    seq_len: int,
+    device: torch.device,
+    protocol: str = "standard",
+    metric: str = "euclidean",
+    rerank: dict | None = None,
+    batch_size: int = 32,
+    workers: int = 0,
+    amp: str = "off",
+) -> Evaluation:
+    """Extract query and gallery features, rank on the device, score, and compare with chance."""
+    sets = QueryGallery.of(store, protocol)
+    wanted = np.unique(np.concatenate([sets.query, sets.gallery]))
+    features = extract_features(model, store, wanted, seq_len=seq_len, device=device,
+                                batch_size=batch_size, workers=workers, amp=amp)
+    row = {int(t): i for i, t in enumerate(wanted)}
+    query = features[[row[int(t)] for t in sets.query]]
+    gallery = features[[row[int(t)] for t in sets.gallery]]
+    distmat = pairwise_distance(query, gallery, metric)
+    if rerank is not None:
+        from reid.rerank import rerank as k_reciprocal
+
+        distmat = k_reciprocal(distmat, pairwise_distance(query, query, metric),
+                               pairwise_distance(gallery, gallery, metric), **rerank)
+    return Evaluation(_rank(distmat, store, sets), chance_level(store, sets), protocol)

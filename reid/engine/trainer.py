@@ -1,0 +1,224 @@
+"""The training loop of ``reid train``: store -> loader -> model -> optimiser, checkpointed each epoch.
+
+Runs on one CPU, one GPU, or many GPUs/nodes under ``torchrun`` (DistributedDataParallel:
+every rank draws the same global P x K batches and keeps its slice; only rank 0 writes).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.utils.data import DataLoader
+
+from flowprep.store import open_store
+from reid.data.clips import TrainClips
+from reid.data.device import prepare_batch
+from reid.data.samplers import IdentityBatchSampler
+from reid.engine.checkpoint import check_model_config, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
+from reid.engine.config import TrainConfig
+from reid.engine.evaluation import Evaluation, evaluate_model
+from reid.engine.events import RunLog
+from reid.engine.features import autocast
+from reid.errors import ReidError
+from reid.losses import ReidLoss
+from reid.models import build_model
+from reid.pretrained import resolve_pretrained
+
+
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    """``auto`` is the GPU when there is one (this rank's, under torchrun), else the CPU."""
+    if name == "auto":
+        name = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ReidError(f"--device {name}: no CUDA device is available here")
+    return device
+
+
+@dataclass(frozen=True)
+class DistributedContext:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device_name: str) -> DistributedContext:
+    """Join the process group that ``torchrun`` describes in the environment, if any."""
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size == 1:
+        return DistributedContext()
+    rank, local_rank = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
+    use_nccl = device_name != "cpu" and torch.cuda.is_available()
+    if use_nccl:
+        torch.cuda.set_device(local_rank)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if use_nccl else "gloo")
+    return DistributedContext(rank, world_size, local_rank)
+
+
+def lr_factor(epoch: int, cfg: TrainConfig) -> float:
+    """Linear warm-up from 10 % over ``warmup_epochs``, then a step decay at each milestone."""
+    if epoch < cfg.warmup_epochs:
+        return 0.1 + 0.9 * epoch / cfg.warmup_epochs
+    return cfg.gamma ** sum(epoch >= m for m in cfg.milestones)
+
+
+class Trainer:
+    """One training run; ``run()`` trains until ``cfg.epochs`` and returns the last evaluation."""
+
+    def __init__(self, cfg: TrainConfig, resume: bool = False, progress: bool = True):
+        self.cfg, self.progress = cfg, progress
+        self.ctx = init_distributed(cfg.device)
+        self.device = resolve_device(cfg.device, self.ctx.local_rank)
+        self.out = Path(cfg.out)
+        if cfg.deterministic:
+            torch.use_deterministic_algorithms(True)
+        torch.manual_seed(cfg.seed)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = not cfg.deterministic
+        self.store = open_store(cfg.store)
+        self.dataset = TrainClips(self.store, seq_len=cfg.seq_len, seed=cfg.seed)
+        if self.dataset.num_classes < 2:
+            raise ReidError(f"{cfg.store}: needs at least 2 training identities, has {self.dataset.num_classes}")
+        self.sampler = IdentityBatchSampler(
+            self.dataset.labels, cfg.identities_per_batch, cfg.instances, cfg.seed, self.ctx.rank, self.ctx.world_size
+        )
+        self.model_config = cfg.model_config(self.dataset.num_classes)
+        self.model = self._build_model()
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda e: lr_factor(e, cfg))
+        self.loss = ReidLoss(self.dataset.num_classes, ce_weight=cfg.ce_weight, triplet_weight=cfg.triplet_weight,
+                             smoothing=cfg.label_smoothing, margin=cfg.margin).to(self.device)
+        self.start_epoch, self.best_map = 0, -1.0
+        if self.ctx.is_main:
+            self._prepare_run_dir(resume)
+        if resume:
+            self._resume()
+        self.network = self._wrap(self.model)
+        self.log = RunLog(self.out, enabled=self.ctx.is_main)
+
+    def _build_model(self) -> nn.Module:
+        cfg = self.cfg
+        pretrained = resolve_pretrained(cfg.pretrained, cfg.backbone)
+        model = build_model(cfg.model, num_classes=self.dataset.num_classes, backbone=cfg.backbone,
+                            aggregate=cfg.aggregate, attention_layer=cfg.attention_layer, last_stride=cfg.last_stride,
+                            flow_encoding=cfg.flow_encoding, pretrained=pretrained, feature_dim=cfg.feature_dim)
+        model = model.to(self.device)
+        if self.device.type == "cuda":
+            model = model.to(memory_format=torch.channels_last)
+        return model
+
+    def _wrap(self, model: nn.Module) -> nn.Module:
+        if self.ctx.world_size > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            model = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        if self.cfg.compile:
+            model = torch.compile(model)
+        return model
+
+    def _prepare_run_dir(self, resume: bool) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        if not resume and (self.out / "last.pt").exists():
+            raise ReidError(f"{self.out}: holds a run already; pass --resume to continue it or choose another --out")
+        self.cfg.save(self.out / "config.json")
+
+    def _resume(self) -> None:
+        path = self.out / "last.pt"
+        state = load_checkpoint(path, map_location=self.device)
+        check_model_config(path, state["model_config"], self.model_config)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.scheduler.load_state_dict(state["scheduler"])
+        restore_rng_state(state["rng"])
+        self.start_epoch, self.best_map = int(state["epoch"]), float(state["best_map"])
+
+    def _loader(self) -> DataLoader:
+        workers = self.cfg.workers
+        return DataLoader(self.dataset, batch_sampler=self.sampler, num_workers=workers,
+                          pin_memory=self.device.type == "cuda", persistent_workers=workers > 0,
+                          prefetch_factor=4 if workers > 0 else None)
+
+    def run(self) -> Evaluation | None:
+        cfg, evaluation = self.cfg, None
+        loader = self._loader()
+        for epoch in range(self.start_epoch, cfg.epochs):
+            self.sampler.set_epoch(epoch)
+            scalars = self.train_epoch(loader, epoch)
+            last = epoch + 1 == cfg.epochs
+            if self.ctx.is_main and (last or (cfg.eval_every > 0 and (epoch + 1) % cfg.eval_every == 0)):
+                evaluation = self._evaluate()
+                scalars.update({f"eval/{k}": v for k, v in evaluation.as_dict().items() if isinstance(v, float)})
+            if self.ctx.is_main:
+                self.log.log(epoch + 1, scalars)
+                self._checkpoint(epoch + 1, evaluation if scalars.get("eval/mAP") is not None else None)
+        self.log.close()
+        return evaluation
+
+    def train_epoch(self, loader: DataLoader, epoch: int) -> dict[str, float]:
+        from tqdm import tqdm
+
+        self.network.train()
+        total = len(self.sampler) if not self.cfg.max_batches else min(len(self.sampler), self.cfg.max_batches)
+        bar = tqdm(total=total, desc=f"epoch {epoch + 1}/{self.cfg.epochs}", unit="batch",
+                   disable=not (self.progress and self.ctx.is_main), leave=False)
+        sums: dict[str, float] = {}
+        clips, started, seen = 0, time.monotonic(), 0
+        for step, (images, flows, labels) in enumerate(loader):
+            if step >= total:
+                break
+            images, flows = prepare_batch(images, flows, self.device)
+            labels = labels.to(self.device, non_blocking=True)
+            with autocast(self.device, self.cfg.amp):
+                output = self.network(images, flows)
+            loss, parts = self.loss(output, labels)
+            if not math.isfinite(loss.item()):
+                raise ReidError(f"epoch {epoch + 1}, batch {step}: the loss is {loss.item()}; lower --lr or check the store")
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            for key, value in {"loss": loss, **parts}.items():
+                sums[key] = sums.get(key, 0.0) + float(value)
+            seen += 1
+            clips += labels.numel() * self.ctx.world_size
+            rate = clips / max(time.monotonic() - started, 1e-9)
+            bar.set_postfix(loss=f"{loss.item():.3f}", clips_per_s=f"{rate:.1f}")
+            bar.update()
+        bar.close()
+        self.scheduler.step()
+        scalars = {f"train/{k}": v / max(seen, 1) for k, v in sums.items()}
+        scalars["train/lr"] = self.optimizer.param_groups[0]["lr"]
+        scalars["train/clips_per_s"] = clips / max(time.monotonic() - started, 1e-9)
+        return scalars
+
+    def _evaluate(self) -> Evaluation:
+        return evaluate_model(self.model, self.store, seq_len=self.cfg.seq_len, device=self.device,
+                              workers=min(self.cfg.workers, 4), amp=self.cfg.amp)
+
+    def _checkpoint(self, epoch: int, evaluation: Evaluation | None) -> None:
+        improved = evaluation is not None and evaluation.result.mAP > self.best_map
+        if improved:
+            self.best_map = evaluation.result.mAP
+        payload = {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "epoch": epoch,
+            "best_map": self.best_map,
+            "rng": rng_state(),
+            "config": asdict(self.cfg),
+            "model_config": self.model_config,
+        }
+        save_checkpoint(self.out / "last.pt", payload)
+        if improved:
+            save_checkpoint(self.out / "best.pt", payload)

@@ -1,0 +1,48 @@
+"""Model registry and the one entry point the trainer and evaluator use: ``build_model``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reid.errors import ReidError
+from reid.models.backbones import BACKBONES
+from reid.models.base import ModelOutput, ReidModel
+from reid.models.networks import BaselineModel, GatedAttentionModel, MutualAttentionModel, TwoStreamModel
+
+MODELS: dict[str, type[ReidModel]] = {
+    "baseline": BaselineModel,
+    "two-stream": TwoStreamModel,
+    "gated-attention": GatedAttentionModel,
+    "mutual-attention": MutualAttentionModel,
+}
+
+
+def build_model(
+    name: str,
+    *,
+    num_classes: int,
+    backbone: str = "resnet50",
+    aggregate: str = "weighted",
+    attention_layer: int = 4,
+    last_stride: int = 1,
+    flow_encoding: str = "uvm",
+    pretrained: Path | None = None,
+    feature_dim: int = 2048,
+) -> ReidModel:
+    """Build a registered model; ``model.config`` holds every argument but ``pretrained``,
+    so ``build_model(**model.config)`` rebuilds the same architecture."""
+    if name not in MODELS:
+        raise ReidError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
+    return MODELS[name](
+        num_classes=num_classes,
+        backbone=backbone,
+        aggregate=aggregate,
+        attention_layer=attention_layer,
+        last_stride=last_stride,
+        flow_encoding=flow_encoding,
+        pretrained=pretrained,
+        feature_dim=feature_dim,
+    )
+
+
+__all__ = ["BACKBONES", "MODELS", "ModelOutput", "ReidModel", "build_model"]

@@ -1,0 +1,130 @@
+"""Backbones: stage structure, public weight layouts, strict pretrained loading."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from reid.errors import ReidError
+from reid.models import build_model
+from reid.models.backbones import BACKBONES, build_backbone, load_pretrained
+
+# Published totals of the ImageNet models; our backbones have no classifier
+# (2048 x 1000 weights + 1000 biases).
+IMAGENET_CLASSIFIER_PARAMS = 2048 * 1000 + 1000
+PUBLISHED_PARAMS = {"resnet50": 25_557_032, "se_resnet50": 28_088_024, "se_resnet50_timm": 28_088_024}
+# Keys that only the named public layout has, each checked on our backbone.
+LAYOUT_KEYS = {
+    "resnet50": ["conv1.weight", "bn1.running_var", "layer1.0.downsample.0.weight", "layer1.0.downsample.1.bias", "layer4.2.bn3.weight"],
+    "se_resnet50": ["layer0.conv1.weight", "layer0.bn1.weight", "layer1.0.se_module.fc1.weight", "layer1.0.se_module.fc2.bias", "layer4.2.conv3.weight"],
+    "se_resnet50_timm": ["conv1.weight", "bn1.bias", "layer1.0.se.fc1.weight", "layer1.0.se.fc2.bias", "layer4.2.bn3.running_mean"],
+}
+CLASSIFIER_NAME = {"resnet50": "fc", "se_resnet50": "last_linear", "se_resnet50_timm": "fc"}
+
+
+def as_public_file(backbone, classifier: str, path) -> dict[str, torch.Tensor]:
+    """Save a state dict the way the public files look: with an ImageNet classifier and,
+    like the older files, without BatchNorm's num_batches_tracked."""
+    state = {k: v.clone() for k, v in backbone.state_dict().items() if not k.endswith("num_batches_tracked")}
+    state[f"{classifier}.weight"] = torch.randn(1000, 2048)
+    state[f"{classifier}.bias"] = torch.randn(1000)
+    torch.save(state, path)
+    return state
+
+
+@pytest.mark.parametrize("name", ["resnet50", "se_resnet50", "se_resnet50_timm"])
+def test_public_layout_loads_strictly(name, tmp_path):
+    source = build_backbone(name)
+    for module in source.modules():  # make running statistics distinguishable from a fresh model
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_()
+    keys = set(source.state_dict())
+    assert all(key in keys for key in LAYOUT_KEYS[name])
+    assert sum(p.numel() for p in source.parameters()) + IMAGENET_CLASSIFIER_PARAMS == PUBLISHED_PARAMS[name]
+    saved = as_public_file(source, CLASSIFIER_NAME[name], tmp_path / "imagenet.pth")
+    del source
+
+    target = build_backbone(name)
+    load_pretrained(target, tmp_path / "imagenet.pth")
+    loaded = target.state_dict()
+    assert all(torch.equal(loaded[key], value) for key, value in saved.items() if key in loaded)
+
+
+def test_resnet50_matches_torchvision_key_count():
+    # torchvision's resnet50 state dict has 320 entries, 2 of them the classifier.
+    assert len(build_backbone("resnet50").state_dict()) == 318
+
+
+def test_se_layouts_put_the_stride_where_their_weights_were_trained():
+    cadene, timm = build_backbone("se_resnet50"), build_backbone("se_resnet50_timm")
+    assert cadene.layer2[0].conv1.stride == (2, 2) and cadene.layer2[0].conv2.stride == (1, 1)
+    assert timm.layer2[0].conv1.stride == (1, 1) and timm.layer2[0].conv2.stride == (2, 2)
+
+
+@pytest.mark.parametrize("last_stride, last_size", [(1, (4, 2)), (2, (2, 1))])
+def test_stages_and_last_stride(last_stride, last_size):
+    backbone = build_backbone("resnet_tiny", last_stride=last_stride)
+    x = torch.randn(2, 3, 64, 32)
+    sizes = [(16, 8), (16, 8), (8, 4), (4, 2), last_size]
+    for layer, size in enumerate(sizes, start=1):
+        out = backbone.forward_layers(x, 1, layer)
+        assert out.shape == (2, backbone.out_channels(layer), *size)
+    middle = backbone.forward_layers(x, 1, 3)
+    assert torch.allclose(backbone.forward_layers(middle, 4, 5), backbone(x))
+    assert [backbone.out_channels(k) for k in range(1, 6)] == [8, 32, 64, 128, 256]
+
+
+def test_registry_names_and_errors():
+    assert set(BACKBONES) >= {"resnet50", "se_resnet50", "resnet_tiny"}
+    with pytest.raises(ReidError, match="known: resnet50"):
+        build_backbone("vgg16")
+    with pytest.raises(ReidError, match="last stride"):
+        build_backbone("resnet_tiny", last_stride=3)
+
+
+def test_missing_file_names_file_and_flag(tmp_path):
+    with pytest.raises(ReidError) as error:
+        load_pretrained(build_backbone("resnet_tiny"), tmp_path / "absent.pth")
+    assert "--pretrained" in str(error.value) and "absent.pth" in str(error.value)
+
+
+def test_wrong_keys_are_named_in_one_line(tmp_path):
+    backbone = build_backbone("resnet_tiny")
+    state = dict(backbone.state_dict())
+    state["layer9.conv.weight"] = state.pop("layer1.0.conv1.weight")
+    torch.save(state, tmp_path / "renamed.pth")
+    with pytest.raises(ReidError) as error:
+        load_pretrained(backbone, tmp_path / "renamed.pth")
+    message = str(error.value)
+    assert "\n" not in message and "renamed.pth" in message
+    assert "layer1.0.conv1.weight" in message and "layer9.conv.weight" in message
+
+
+def test_other_layout_gets_a_hint(tmp_path):
+    torch.save({"layer0.conv1.weight": torch.zeros(8, 3, 7, 7)}, tmp_path / "cadene.pth")
+    with pytest.raises(ReidError, match="looks like a se_resnet50 file"):
+        load_pretrained(build_backbone("resnet_tiny"), tmp_path / "cadene.pth")
+
+
+def test_wrong_shapes_and_unreadable_files(tmp_path):
+    backbone = build_backbone("resnet_tiny")
+    state = dict(backbone.state_dict())
+    state["conv1.weight"] = torch.zeros(8, 3, 3, 3)
+    torch.save(state, tmp_path / "shapes.pth")
+    with pytest.raises(ReidError, match="conv1.weight: file \\(8, 3, 3, 3\\)"):
+        load_pretrained(backbone, tmp_path / "shapes.pth")
+    (tmp_path / "garbage.pth").write_bytes(b"not a torch file")
+    with pytest.raises(ReidError, match="garbage.pth: not a readable weight file"):
+        load_pretrained(backbone, tmp_path / "garbage.pth")
+    torch.save([torch.zeros(1)], tmp_path / "list.pth")
+    with pytest.raises(ReidError, match="expected a state dict"):
+        load_pretrained(backbone, tmp_path / "list.pth")
+
+
+def test_build_model_loads_pretrained_into_both_streams(tmp_path):
+    source = build_backbone("resnet_tiny")
+    saved = as_public_file(source, "fc", tmp_path / "tiny.pth")
+    model = build_model("mutual-attention", num_classes=3, backbone="resnet_tiny", feature_dim=32, pretrained=tmp_path / "tiny.pth")
+    for stream in (model.image_net, model.flow_net):
+        loaded = stream.state_dict()
+        assert all(torch.equal(loaded[key], value) for key, value in saved.items() if key in loaded)

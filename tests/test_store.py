@@ -1,0 +1,123 @@
+"""The store: round trip, merge order, and every way a damaged file is caught."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+
+from flowprep.codec import FrameCodec
+from flowprep.errors import StoreError
+from flowprep.integrity import summarize, verify
+from flowprep.store import EncodedTracklet, StoreMeta, concatenate_stores, open_store, write_store
+
+CODEC = FrameCodec(height=32, width=16)
+META = StoreMeta(dataset="mars", flow_method="dis", height=32, width=16)
+
+
+def make_tracklet(order: int, frames: int, role: str = "train", pid: int | None = None) -> EncodedTracklet:
+    rng = np.random.default_rng(order)
+    images = [CODEC.encode_image(rng.integers(0, 255, (32, 16, 3), dtype=np.uint8)) for _ in range(frames)]
+    flows = [CODEC.encode_flow(rng.normal(0, 3, (2, 32, 16)).astype(np.float32)) for _ in range(frames)]
+    return EncodedTracklet(f"t{order:03d}", order, order if pid is None else pid, 1 + order % 2, role,
+                           [f"f{k}.jpg" for k in range(frames)], images, flows)
+
+
+def test_codec_round_trip_keeps_flow_within_half_a_step():
+    flow = np.random.default_rng(0).normal(0, 5, (2, 32, 16)).astype(np.float32)
+    decoded = CODEC.decode_flow(CODEC.encode_flow(flow))
+    assert decoded.shape == (2, 32, 16)
+    assert np.abs(decoded - flow).max() <= CODEC.flow_step / 2 + 1e-6
+    image = np.full((32, 16, 3), (10, 20, 200), np.uint8)  # BGR: red-ish
+    rgb = CODEC.decode_image(CODEC.encode_image(image))
+    assert abs(int(rgb[0, 0, 0]) - 200) < 4 and abs(int(rgb[0, 0, 2]) - 10) < 4
+
+
+def test_round_trip_reads_back_every_field(tmp_path):
+    tracklets = [make_tracklet(0, 3), make_tracklet(1, 5, "query"), make_tracklet(2, 1, "gallery")]
+    write_store(tmp_path / "s.h5", META, tracklets)
+    with open_store(tmp_path / "s.h5") as reader:
+        assert list(reader.tracklets.name) == ["t000", "t001", "t002"]
+        assert reader.tracklets.frame_count.tolist() == [3, 5, 1]
+        assert reader.frame_names(1) == [f"f{k}.jpg" for k in range(5)]
+        pairs = reader.read_encoded(1, [1, 2])
+        assert bytes(pairs[1][0]) == tracklets[1].images[2]
+        images, flows = reader.read_clip(1, [4, 0, 4])
+        assert images.shape == (3, 32, 16, 3) and flows.shape == (3, 2, 32, 16)
+        np.testing.assert_array_equal(images[0], images[2])
+        counts = summarize(reader)["splits"]
+    assert counts["query"] == {"tracklets": 1, "identities": 1, "frames": 5}
+    assert verify(tmp_path / "s.h5")["frames"] == 9
+
+
+def test_concatenate_orders_by_dataset_order_and_refuses_duplicates(tmp_path):
+    a = [make_tracklet(2, 2), make_tracklet(0, 2)]
+    b = [make_tracklet(1, 3)]
+    write_store(tmp_path / "a.h5", META, a)
+    write_store(tmp_path / "b.h5", META, b)
+    concatenate_stores([tmp_path / "a.h5", tmp_path / "b.h5"], tmp_path / "m.h5")
+    with open_store(tmp_path / "m.h5") as merged:
+        assert list(merged.tracklets.name) == ["t000", "t001", "t002"]
+        assert bytes(merged.read_encoded(2, [1])[0][1]) == a[0].flows[1]
+    with pytest.raises(StoreError, match="also in"):
+        concatenate_stores([tmp_path / "a.h5", tmp_path / "a.h5"], tmp_path / "dup.h5")
+
+
+def test_merge_refuses_stores_made_with_other_settings(tmp_path):
+    write_store(tmp_path / "a.h5", META, [make_tracklet(0, 1)])
+    other = StoreMeta(dataset="mars", flow_method="farneback", height=32, width=16)
+    write_store(tmp_path / "b.h5", other, [make_tracklet(1, 1)])
+    with pytest.raises(StoreError, match="other settings"):
+        concatenate_stores([tmp_path / "a.h5", tmp_path / "b.h5"], tmp_path / "m.h5")
+
+
+def test_truncated_store_is_reported_in_one_line(tmp_path):
+    path = tmp_path / "s.h5"
+    write_store(path, META, [make_tracklet(i, 4) for i in range(4)])
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(StoreError) as info:
+        verify(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_flipped_byte_fails_the_crc(tmp_path):
+    path = tmp_path / "s.h5"
+    write_store(path, META, [make_tracklet(0, 3), make_tracklet(1, 3)])
+    with h5py.File(path, "r+") as f:
+        offset = int(f["frames/flow_offset"][4]) + 20
+        f["blob"][offset] = (int(f["blob"][offset]) + 1) % 256
+    with pytest.raises(StoreError, match="frame 4 of tracklet t001 fails its CRC"):
+        verify(path)
+
+
+def test_unknown_schema_version_and_missing_dataset(tmp_path):
+    path = tmp_path / "s.h5"
+    write_store(path, META, [make_tracklet(0, 2)])
+    with h5py.File(path, "r+") as f:
+        f.attrs["schema_version"] = 99
+    with pytest.raises(StoreError, match="schema version 99 is not supported"):
+        open_store(path)
+    write_store(path, META, [make_tracklet(0, 2)])
+    with h5py.File(path, "r+") as f:
+        del f["tracklets/pid"]
+    with pytest.raises(StoreError, match="missing or unreadable dataset"):
+        open_store(path)
+    (tmp_path / "junk.h5").write_bytes(b"not hdf5 at all")
+    with pytest.raises(StoreError, match="not a readable HDF5 store"):
+        open_store(tmp_path / "junk.h5")
+
+
+def test_failed_write_keeps_the_previous_store(tmp_path, monkeypatch):
+    path = tmp_path / "s.h5"
+    write_store(path, META, [make_tracklet(0, 2)])
+    before = path.read_bytes()
+
+    def broken():
+        yield make_tracklet(1, 2)
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError):
+        write_store(path, META, broken())
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["s.h5"]
