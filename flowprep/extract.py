@@ -172,6 +172,7 @@ class ExtractOptions:
     shard: Shard = Shard()
     split: int | None = None
     protocol: str = "standard"
+    flush_seconds: float = 10.0  # how much finished work a kill may cost at most
 
 
 def _check_destination(opts: ExtractOptions, journal: PartsJournal) -> None:
@@ -205,7 +206,7 @@ def extract(opts: ExtractOptions, progress: bool = True) -> ExtractSummary:
         flow_step=codec.flow_step,
     )
     opts.out.parent.mkdir(parents=True, exist_ok=True)
-    journal = PartsJournal(opts.out, meta)
+    journal = PartsJournal(opts.out, meta, flush_seconds=opts.flush_seconds)
     with RunLock(opts.out):
         _check_destination(opts, journal)
         done = journal.done()

@@ -65,10 +65,10 @@ class StoreMeta:
     flow_method: str
     flow_params: dict = field(default_factory=dict)
     split: int = -1
-    height: int = 256
-    width: int = 128
-    jpeg_quality: int = 90
-    flow_step: float = 1.0 / 32.0
+    height: int = FrameCodec.height
+    width: int = FrameCodec.width
+    jpeg_quality: int = FrameCodec.jpeg_quality
+    flow_step: float = FrameCodec.flow_step
     created: str = ""
     project_version: str = __version__
     schema_version: int = SCHEMA_VERSION

@@ -20,6 +20,16 @@ def _parse_size(text: str) -> tuple[int, int]:
     return height, width
 
 
+def _parse_flow_params(items: tuple[str, ...]) -> dict[str, str]:
+    params = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r}: expected KEY=VALUE", param_hint="--flow-param")
+        params[key.strip()] = value.strip()
+    return params
+
+
 def _choose_flow(flow: str, device: str, weights: Path | None) -> tuple[str, str, Path | None]:
     """``auto`` is LiteFlowNet (the paper's choice) on a GPU with weights at hand, else DIS on the CPU."""
     if device == "auto":
@@ -53,8 +63,13 @@ def _choose_flow(flow: str, device: str, weights: Path | None) -> tuple[str, str
 @click.option("--shard", default="0/1", show_default=True, help="Write only shard i of N (join with flowprep merge).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing store.")
+@click.option("--flush-every", type=click.FloatRange(min=0), default=10.0, show_default=True,
+              help="Seconds between journal flushes: the most work a crash can cost.")
+@click.option("--flow-param", "flow_params", multiple=True, metavar="KEY=VALUE",
+              help="A parameter of the flow method, e.g. preset=fast (dis) or winsize=21 (farneback).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def command(dataset, root, out, flow, weights, device, workers, size, split, protocol, shard, resume, overwrite, quiet) -> None:
+def command(dataset, root, out, flow, weights, device, workers, size, split, protocol, shard, resume, overwrite,
+            flush_every, flow_params, quiet) -> None:
     """Read DATASET, compute optical flow for every tracklet, write one HDF5 store."""
     from flowprep.datasets.base import resolve_root
     from flowprep.extract import ExtractOptions, Shard, extract
@@ -78,6 +93,8 @@ def command(dataset, root, out, flow, weights, device, workers, size, split, pro
         shard=parsed_shard,
         split=split,
         protocol=protocol,
+        flow_params=_parse_flow_params(flow_params),
+        flush_seconds=flush_every,
     )
     summary = extract(opts, progress=not quiet)
     click.echo(f"{opts.out}: {summary.report()}")

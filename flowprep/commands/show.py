@@ -39,11 +39,12 @@ def command(store: Path, key: str, out: Path, max_frames: int) -> None:
         positions = np.unique(np.linspace(0, count - 1, min(max_frames, count)).round().astype(int))
         images, flows = reader.read_clip(index, positions)
         name = reader.tracklets.name[index]
-    speed = float(np.hypot(flows[:, 0], flows[:, 1]).max())
+    # saturate at the 99th percentile: one fast occluder must not wash out the walker's motion
+    speed = float(np.percentile(np.hypot(flows[:, 0], flows[:, 1]), 99))
     top = np.concatenate(list(images), axis=1)
     bottom = np.concatenate([flow_to_rgb(f, max_magnitude=speed) for f in flows], axis=1)
     picture = cv2.cvtColor(np.concatenate([top, bottom], axis=0), cv2.COLOR_RGB2BGR)
     out.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(out), picture):
         raise FlowprepError(f"{out}: could not write the picture")
-    click.echo(f"{out}: tracklet {name}, frames {positions.tolist()}, max flow {speed:.2f} px")
+    click.echo(f"{out}: tracklet {name}, frames {positions.tolist()}, colour saturates at {speed:.2f} px")

@@ -28,7 +28,7 @@ from reid.engine.events import RunLog
 from reid.engine.features import autocast
 from reid.errors import ReidError
 from reid.losses import ReidLoss
-from reid.models import build_model
+from reid.models import build_model, model_class
 from reid.pretrained import resolve_pretrained
 
 
@@ -91,11 +91,14 @@ class Trainer:
         self.dataset = TrainClips(self.store, seq_len=cfg.seq_len, seed=cfg.seed)
         if self.dataset.num_classes < 2:
             raise ReidError(f"{cfg.store}: needs at least 2 training identities, has {self.dataset.num_classes}")
-        self.sampler = IdentityBatchSampler(
-            self.dataset.labels, cfg.identities_per_batch, cfg.instances, cfg.seed, self.ctx.rank, self.ctx.world_size
-        )
         self.model_config = cfg.model_config(self.dataset.num_classes)
         self.model = self._build_model()
+        try:
+            self.sampler = IdentityBatchSampler(
+                self.dataset.labels, cfg.identities_per_batch, cfg.instances, cfg.seed, self.ctx.rank, self.ctx.world_size
+            )
+        except ValueError as exc:
+            raise ReidError(f"{cfg.store}: cannot form training batches: {exc} (see --identities-per-batch, --instances)") from exc
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda e: lr_factor(e, cfg))
         self.loss = ReidLoss(self.dataset.num_classes, ce_weight=cfg.ce_weight, triplet_weight=cfg.triplet_weight,
@@ -110,6 +113,7 @@ class Trainer:
 
     def _build_model(self) -> nn.Module:
         cfg = self.cfg
+        model_class(cfg.model)  # an unknown name is the first thing to report, before weight files
         pretrained = resolve_pretrained(cfg.pretrained, cfg.backbone)
         model = build_model(cfg.model, num_classes=self.dataset.num_classes, backbone=cfg.backbone,
                             aggregate=cfg.aggregate, attention_layer=cfg.attention_layer, last_stride=cfg.last_stride,
@@ -187,7 +191,7 @@ class Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
-            for key, value in {"loss": loss, **parts}.items():
+            for key, value in parts.items():
                 sums[key] = sums.get(key, 0.0) + float(value)
             seen += 1
             clips += labels.numel() * self.ctx.world_size

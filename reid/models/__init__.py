@@ -17,6 +17,13 @@ MODELS: dict[str, type[ReidModel]] = {
 }
 
 
+def model_class(name: str) -> type[ReidModel]:
+    """The registered model class, or a one-line error listing the known names."""
+    if name not in MODELS:
+        raise ReidError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
+    return MODELS[name]
+
+
 def build_model(
     name: str,
     *,
@@ -31,9 +38,7 @@ def build_model(
 ) -> ReidModel:
     """Build a registered model; ``model.config`` holds every argument but ``pretrained``,
     so ``build_model(**model.config)`` rebuilds the same architecture."""
-    if name not in MODELS:
-        raise ReidError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
-    return MODELS[name](
+    return model_class(name)(
         num_classes=num_classes,
         backbone=backbone,
         aggregate=aggregate,
@@ -45,4 +50,4 @@ def build_model(
     )
 
 
-__all__ = ["BACKBONES", "MODELS", "ModelOutput", "ReidModel", "build_model"]
+__all__ = ["BACKBONES", "MODELS", "ModelOutput", "ReidModel", "build_model", "model_class"]

@@ -1,0 +1,202 @@
+"""flowprep extract end to end on synthetic layouts: content, resume after kill -9, shards, bad frames."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from flowprep.cli import cli
+from flowprep.errors import FlowprepError
+from flowprep.extract import ExtractOptions, Shard, extract, make_chunks
+from flowprep.flow import create_estimator, flows_for_tracklets, tracklet_flow
+from flowprep.store import open_store
+from flowprep.synth import write_dataset
+from storetools import store_content, store_order
+
+SIZE = ["--size", "64x32", "--flow", "dis", "--flow-param", "preset=ultrafast", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def mars_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("mars") / "mars"
+    write_dataset("mars", root, identities=6, cameras=3, seed=1)
+    return root
+
+
+@pytest.fixture(scope="module")
+def reference_store(mars_root, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("ref") / "mars.h5"
+    run(["extract", "--dataset", "mars", "--root", str(mars_root), "--out", str(out), "--workers", "1", *SIZE])
+    return out
+
+
+def run(args: list[str]) -> str:
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_extract_then_inspect_verify_show_on_mars(mars_root, reference_store, tmp_path):
+    info = json.loads(run(["inspect", str(reference_store), "--json"]))
+    assert info["schema_version"] == 1 and info["dataset"] == "mars" and info["flow"] == "dis"
+    from flowprep.datasets import load_tracklets
+
+    tracklets = load_tracklets("mars", mars_root)
+    for role in ("train", "query", "gallery"):
+        mine = [t for t in tracklets if t.role == role]
+        assert info["splits"][role]["tracklets"] == len(mine)
+        assert info["splits"][role]["frames"] == sum(len(t.frames) for t in mine)
+    assert "ok" in run(["verify", str(reference_store)])
+    run(["show", str(reference_store), "--tracklet", "2", "--out", str(tmp_path / "clip.png")])
+    import cv2
+
+    picture = cv2.imread(str(tmp_path / "clip.png"))
+    assert picture.shape[0] == 2 * 64 and picture.shape[1] % 32 == 0
+
+
+def test_store_flow_is_the_estimators_flow(mars_root, reference_store):
+    """Frame order and flow alignment: stored flow t is the flow from frame t-1 to frame t."""
+    with open_store(reference_store) as reader:
+        index = int(np.argmax(reader.tracklets.frame_count))
+        count = int(reader.tracklets.frame_count[index])
+        images, flows = reader.read_clip(index, range(count))
+        names = reader.frame_names(index)
+    numbers = [int(n.split("F")[-1].split(".")[0]) for n in names]
+    assert numbers == sorted(numbers)
+    estimator = create_estimator("dis", preset="ultrafast")
+    import cv2
+
+    bgr = np.stack([cv2.cvtColor(i, cv2.COLOR_RGB2BGR) for i in images])
+    expected = tracklet_flow(estimator, bgr)
+    # JPEG round trips change pixels a little, so compare the flow's direction, not bytes
+    assert np.corrcoef(expected[1:].ravel(), flows[1:].ravel())[0, 1] > 0.8
+
+
+def test_pairs_pooled_across_tracklets_match_one_by_one():
+    rng = np.random.default_rng(0)
+    tracklets = [rng.integers(0, 255, (n, 24, 16, 3), dtype=np.uint8) for n in (1, 3, 0, 6)]
+    estimator = create_estimator("dis", preset="ultrafast")
+    pooled = flows_for_tracklets(estimator, tracklets)
+    for frames, flow in zip(tracklets, pooled):
+        np.testing.assert_array_equal(flow, tracklet_flow(estimator, frames))
+        assert flow.shape == (len(frames), 2, 24, 16)
+
+
+def test_ilidsvid_extract(tmp_path):
+    root = tmp_path / "ilids"
+    write_dataset("ilidsvid", root, identities=4, cameras=2, seed=2)
+    out = tmp_path / "ilids.h5"
+    run(["extract", "--dataset", "ilidsvid", "--root", str(root), "--out", str(out), "--split", "3", *SIZE])
+    info = json.loads(run(["inspect", str(out), "--json"]))
+    assert info["splits"]["query"]["tracklets"] == info["splits"]["gallery"]["tracklets"] == 2
+    assert info["splits"]["train"]["tracklets"] == 4
+    assert "ok" in run(["verify", str(out)])
+    with open_store(out) as reader:
+        assert reader.meta.split == 3
+
+
+def test_existing_store_is_refused_without_a_flag(mars_root, reference_store):
+    result = CliRunner().invoke(cli, ["extract", "--dataset", "mars", "--root", str(mars_root), "--out",
+                                      str(reference_store), *SIZE])
+    assert result.exit_code != 0
+    assert "pass --overwrite" in str(result.exception) + result.output
+
+
+def test_shards_merge_to_the_same_store(mars_root, reference_store, tmp_path):
+    shards = []
+    for i in range(3):
+        shard = tmp_path / f"s{i}.h5"
+        run(["extract", "--dataset", "mars", "--root", str(mars_root), "--out", str(shard), "--shard", f"{i}/3", *SIZE])
+        shards.append(shard)
+    sizes = [len(store_order(s)) for s in shards]
+    assert sum(sizes) == len(store_order(reference_store)) and min(sizes) > 0
+    run(["merge", str(tmp_path / "merged.h5"), *map(str, reversed(shards))])
+    assert store_content(tmp_path / "merged.h5") == store_content(reference_store)
+
+
+def test_shard_selection_is_a_partition():
+    from flowprep.datasets.base import Tracklet
+
+    tracklets = [Tracklet(f"t{i}", 1, 1, "train", ()) for i in range(50)]
+    picked = [[t.name for t in tracklets if Shard(i, 4).selects(t)] for i in range(4)]
+    assert sorted(sum(picked, [])) == sorted(t.name for t in tracklets)
+    with pytest.raises(FlowprepError):
+        Shard.parse("4/4")
+    with pytest.raises(FlowprepError):
+        Shard.parse("a/b")
+
+
+def test_chunks_keep_whole_tracklets():
+    from flowprep.datasets.base import Tracklet
+
+    items = [(i, Tracklet(f"t{i}", 1, 1, "train", tuple(Path(f"{k}.jpg") for k in range(n))))
+             for i, n in enumerate([5, 1, 40, 2, 2])]
+    chunks = make_chunks(items, 8)
+    assert [[i for i, _ in c] for c in chunks] == [[0, 1, 2], [3, 4]]
+
+
+def test_kill_9_then_resume_gives_the_same_store(mars_root, reference_store, tmp_path):
+    out = tmp_path / "killed.h5"
+    args = [sys.executable, "-m", "flowprep.cli", "extract", "--dataset", "mars", "--root", str(mars_root),
+            "--out", str(out), "--workers", "1", "--flush-every", "0", *SIZE]
+    parts = out.with_name(out.name + ".parts")
+    process = subprocess.Popen(args)
+    deadline = time.monotonic() + 60
+    while not list(parts.glob("part-*.h5")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert not out.exists(), "the store must not exist before the run completes"
+    assert list(parts.glob("part-*.h5")), "the run was killed before it flushed any part"
+    result = subprocess.run(args + ["--resume"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "already done" in result.stdout
+    assert store_content(out) == store_content(reference_store)
+    assert not parts.exists()
+
+
+def test_journal_without_resume_is_refused(mars_root, tmp_path):
+    out = tmp_path / "x.h5"
+    out.with_name(out.name + ".parts").mkdir()
+    opts = ExtractOptions(dataset="mars", root=mars_root, out=out, height=64, width=32)
+    with pytest.raises(FlowprepError, match="pass --resume"):
+        extract(opts, progress=False)
+    with pytest.raises(FlowprepError, match="contradict"):
+        extract(ExtractOptions(dataset="mars", root=mars_root, out=out, resume=True, overwrite=True), progress=False)
+
+
+def test_corrupt_frames_are_skipped_reported_and_recorded(tmp_path):
+    root = tmp_path / "mars"
+    write_dataset("mars", root, identities=4, cameras=2, seed=3)
+    frames = sorted(p for p in (root / "bbox_train").rglob("*.jpg") if p.parent.name != "00-1")  # not junk
+    frames[0].write_bytes(b"")  # empty
+    frames[3].write_bytes(frames[3].read_bytes()[:40])  # truncated
+    frames[5].write_bytes(b"this is not an image at all")
+    out = tmp_path / "mars.h5"
+    output = run(["extract", "--dataset", "mars", "--root", str(root), "--out", str(out), *SIZE])
+    assert "skipped 3 frames" in output
+    for frame in (frames[0], frames[3], frames[5]):
+        assert frame.name in output
+    with open_store(out) as reader:
+        recorded = [s for i in range(len(reader.tracklets)) for s in json.loads(reader.tracklets.skipped[i])]
+    assert sorted(name for name, _ in recorded) == sorted(f.name for f in (frames[0], frames[3], frames[5]))
+    assert "ok" in run(["verify", str(out)])
+
+
+def test_second_writer_is_refused_while_the_first_holds_the_lock(mars_root, tmp_path):
+    from flowprep.parts import RunLock
+
+    out = tmp_path / "busy.h5"
+    with RunLock(out):
+        with pytest.raises(FlowprepError, match="another flowprep process"):
+            extract(ExtractOptions(dataset="mars", root=mars_root, out=out, height=64, width=32), progress=False)
+    assert not out.exists()
