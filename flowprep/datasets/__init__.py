@@ -1,0 +1,39 @@
+"""Dataset adapters: each official directory layout in, a list of tracklets out."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flowprep.datasets.base import DatasetAdapter, Tracklet
+from flowprep.datasets.duke import DukeVideoAdapter
+from flowprep.datasets.ilidsvid import ILidsVidAdapter
+from flowprep.datasets.mars import MarsAdapter
+from flowprep.datasets.prid import Prid2011Adapter
+from flowprep.errors import DatasetError
+
+DATASETS: dict[str, type[DatasetAdapter]] = {
+    adapter.name: adapter for adapter in (MarsAdapter, DukeVideoAdapter, ILidsVidAdapter, Prid2011Adapter)
+}
+
+
+def load_tracklets(
+    name: str,
+    root: str | os.PathLike,
+    *,
+    split: int | None = None,
+    protocol: str = "standard",
+    splits_file: str | os.PathLike | None = None,
+) -> list[Tracklet]:
+    """Every tracklet (train, query, gallery) of dataset ``name`` under ``root``, in a deterministic order.
+
+    ``split`` (0..9, default 0) selects the iLIDS-VID/PRID2011 split; the other datasets have
+    one fixed partition and ignore it.
+    """
+    adapter = DATASETS.get(name)
+    if adapter is None:
+        raise DatasetError(f"unknown dataset {name!r} (known: {', '.join(DATASETS)})")
+    return adapter(Path(root), split=split, protocol=protocol, splits_file=splits_file).tracklets()
+
+
+__all__ = ["DATASETS", "DatasetAdapter", "Tracklet", "load_tracklets"]

@@ -1,0 +1,69 @@
+"""What iLIDS-VID and PRID2011 share: one sequence per person per camera, and ten person splits.
+
+For a split's test persons the first camera's sequence is the query and the
+second camera's the gallery; train persons give train tracklets from both.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from flowprep.datasets.base import Tracklet
+from flowprep.errors import DatasetError
+
+
+@dataclass(frozen=True)
+class CameraSequence:
+    """One person's frames in one camera, ready to become a tracklet once its role is known."""
+
+    name: str
+    camid: int
+    frames: tuple[Path, ...]
+
+
+@dataclass(frozen=True)
+class Split:
+    train: tuple[int, ...]
+    test: tuple[int, ...]
+
+
+def numbered_folders(camera_dir: Path, pattern: re.Pattern[str]) -> dict[int, Path]:
+    """Person number -> folder, for every sub-folder of ``camera_dir`` named by ``pattern``."""
+    folders = {}
+    for child in sorted(camera_dir.iterdir()):
+        if not child.is_dir():
+            continue
+        match = pattern.fullmatch(child.name)
+        if match is None:
+            raise DatasetError(f"{child}: unexpected folder (person folders look like {pattern.pattern})")
+        folders[int(match.group(1))] = child
+    return folders
+
+
+def split_tracklets(people: Mapping[int, tuple[CameraSequence, CameraSequence]], split: Split) -> list[Tracklet]:
+    """Train tracklets (both cameras), then queries (first camera), then gallery (second camera)."""
+    result = [
+        Tracklet(sequence.name, pid, sequence.camid, "train", sequence.frames)
+        for pid in split.train
+        for sequence in people[pid]
+    ]
+    for role, camera in (("query", 0), ("gallery", 1)):
+        result.extend(
+            Tracklet(people[pid][camera].name, pid, people[pid][camera].camid, role, people[pid][camera].frames)
+            for pid in split.test
+        )
+    return result
+
+
+def checked_split(source: Path, index: int, train: Sequence[int], test: Sequence[int], persons: set[int]) -> Split:
+    """A split whose persons all exist and are not both train and test; ``source`` names the culprit."""
+    unknown = sorted((set(train) | set(test)) - persons)
+    if unknown:
+        raise DatasetError(f"{source}: split {index} names person {unknown[0]}, who is not in both cameras")
+    both = sorted(set(train) & set(test))
+    if both:
+        raise DatasetError(f"{source}: split {index} puts person {both[0]} in both train and test")
+    return Split(tuple(sorted(set(train))), tuple(sorted(set(test))))

@@ -1,0 +1,5 @@
+"""One writer per official layout: ``write(out, spec, *, identities, cameras, seed) -> list[Shot]``."""
+
+from flowprep.synth.layouts import duke, ilidsvid, mars, prid
+
+WRITERS = {"mars": mars.write, "duke": duke.write, "ilidsvid": ilidsvid.write, "prid": prid.write}

@@ -1,0 +1,34 @@
+"""The DukeMTMC-VideoReID layout: {train,query,gallery}/<pid>/<tracklet>/<pid>C<cam>F<frame>X<n>.jpg."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from flowprep.synth.layouts.common import NAMES_STREAM, PLAN_STREAM, stream, studio_for
+from flowprep.synth.plan import Keys, Shot, multi_camera_people, tracklet_length, with_extreme_lengths
+from flowprep.synth.specs import LayoutSpec
+
+
+def write(out: Path, spec: LayoutSpec, *, identities: int, cameras: int, seed: int) -> list[Shot]:
+    """Half the people train, half test (one query each), plus gallery-only people as in the release."""
+    rng, keys = stream(seed, PLAN_STREAM), Keys()
+    gallery_only = max(1, identities // 8)
+    shots = multi_camera_people(rng, identities, cameras, keys, queries_per_person="one")
+    for i in range(gallery_only):
+        pid = identities + 1 + i
+        shots += [
+            Shot(pid, camid, 1, tracklet_length(rng), identities + i, keys(), "gallery")
+            for camid in sorted(rng.choice(cameras, size=int(rng.integers(1, 3)), replace=False) + 1)
+        ]
+    shots = with_extreme_lengths(rng, shots)
+
+    studio = studio_for(seed, spec, identities, gallery_only)
+    video_frame = stream(seed, NAMES_STREAM).integers(0, 90_000, len(shots))
+    folders: Counter[int] = Counter()
+    for shot, first in zip(shots, video_frame.tolist()):
+        folders[shot.pid] += 1
+        folder = out / shot.role / f"{shot.pid:04d}" / f"{folders[shot.pid]:04d}"
+        names = [f"{shot.pid:04d}C{shot.camid}F{i:04d}X{first + i:05d}.jpg" for i in range(1, shot.length + 1)]
+        studio.write(shot, [folder / name for name in names])
+    return shots

@@ -1,0 +1,160 @@
+"""The synthetic writer: every layout round-trips through the real adapter, deterministically."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import scipy.io
+from click.testing import CliRunner
+
+from flowprep.cli import cli
+from flowprep.datasets import load_tracklets
+from flowprep.errors import FlowprepError
+from flowprep.synth import LAYOUTS, write_dataset
+from flowprep.synth.figure import Placement, draw_walker
+from flowprep.synth.identity import sample_identities
+
+TINY = {"mars": 3, "duke": 3, "ilidsvid": 2, "prid": 2}  # cameras for a 6-identity set
+EXTENSIONS = {"mars": ".jpg", "duke": ".jpg", "ilidsvid": ".png", "prid": ".png"}
+
+
+def files_under(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module", params=sorted(LAYOUTS))
+def written(request, tmp_path_factory):
+    layout = request.param
+    out = tmp_path_factory.mktemp("synth") / layout
+    summary = write_dataset(layout, out, identities=6, cameras=TINY[layout], seed=11)
+    return layout, out, summary
+
+
+def test_adapter_reads_back_what_the_writer_intended(written) -> None:
+    layout, out, summary = written
+    tracklets = load_tracklets(layout, out)
+    assert dict(Counter(t.role for t in tracklets)) == {r: n for r, n in summary.tracklets.items() if n}
+    for role in ("train", "query", "gallery"):
+        assert len({t.pid for t in tracklets if t.role == role and t.pid > 0}) == summary.identities[role]
+    assert sum(len(t.frames) for t in tracklets) == summary.frames
+    assert sum(t.pid == 0 for t in tracklets) == summary.distractors
+    assert all(t.role == "gallery" for t in tracklets if t.pid == 0)
+    assert all(t.pid != -1 for t in tracklets)
+    assert len({t.name for t in tracklets}) == len(tracklets)
+    images = [p for p in out.rglob("*") if p.suffix == EXTENSIONS[layout]]
+    assert len(images) == summary.files
+    dropped_on_disk = layout in ("mars", "prid")  # junk / single-camera persons: written, not read back
+    assert (summary.files > summary.frames) if dropped_on_disk else (summary.files == summary.frames)
+
+
+def test_train_and_test_identities_are_disjoint_and_queries_have_cross_camera_matches(written) -> None:
+    layout, out, _ = written
+    tracklets = load_tracklets(layout, out)
+    train = {t.pid for t in tracklets if t.role == "train"}
+    test = {t.pid for t in tracklets if t.role != "train" and t.pid > 0}
+    assert train and test and not train & test
+    gallery = {(t.pid, t.camid) for t in tracklets if t.role == "gallery"}
+    for query in (t for t in tracklets if t.role == "query"):
+        assert any(pid == query.pid and camid != query.camid for pid, camid in gallery)
+
+
+def test_frames_are_real_images_at_the_datasets_size(written) -> None:
+    layout, out, _ = written
+    tracklets = load_tracklets(layout, out)
+    lengths = [len(t.frames) for t in tracklets]
+    assert min(lengths) == 1 and max(lengths) > 100
+    height, width = LAYOUTS[layout].frame_size
+    first, last = cv2.imread(str(tracklets[0].frames[0])), cv2.imread(str(tracklets[-1].frames[-1]))
+    assert first.shape == last.shape == (height, width, 3)
+    assert first.std() > 10  # a scene, not a blank
+
+
+def test_mars_metadata_has_the_release_variables_and_junk_on_disk(tmp_path: Path) -> None:
+    summary = write_dataset("mars", tmp_path / "m", identities=6, cameras=3, seed=2)
+    info = tmp_path / "m" / "info"
+    test_info = scipy.io.loadmat(info / "tracks_test_info.mat")["track_test_info"]
+    query_idx = scipy.io.loadmat(info / "query_IDX.mat")["query_IDX"]
+    assert test_info.shape[1] == 4 and query_idx.shape == (1, summary.tracklets["query"])
+    assert {-1, 0} <= set(test_info[:, 2].astype(int).tolist())
+    assert any((tmp_path / "m" / subset / "00-1").is_dir() for subset in ("bbox_train", "bbox_test"))
+    assert summary.junk >= 2 and summary.distractors >= 1
+
+
+def test_ilids_split_matrix_is_ten_permutations(tmp_path: Path) -> None:
+    write_dataset("ilidsvid", tmp_path / "i", identities=6, cameras=2, seed=4)
+    ls_set = scipy.io.loadmat(tmp_path / "i" / "train-test people splits" / "train_test_splits_ilidsvid.mat")["ls_set"]
+    assert ls_set.shape == (10, 6)
+    assert all(sorted(row) == [1, 2, 3, 4, 5, 6] for row in ls_set.astype(int).tolist())
+    assert load_tracklets("ilidsvid", tmp_path / "i", split=0) != load_tracklets("ilidsvid", tmp_path / "i", split=5)
+
+
+def test_prid_has_single_camera_persons_beyond_200(tmp_path: Path) -> None:
+    summary = write_dataset("prid", tmp_path / "p", identities=6, cameras=2, seed=4)
+    multi_shot = tmp_path / "p" / "prid_2011" / "multi_shot"
+    cam_a = {p.name for p in (multi_shot / "cam_a").iterdir()}
+    cam_b = {p.name for p in (multi_shot / "cam_b").iterdir()}
+    assert len(cam_b) > len(cam_a) > 6 and cam_a & cam_b >= {f"person_{i:04d}" for i in range(1, 7)}
+    assert summary.unused == len(cam_a) + len(cam_b) - 12
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
+    for name, seed in (("a", 5), ("b", 5), ("c", 6)):
+        write_dataset("mars", tmp_path / name, identities=2, cameras=2, seed=seed)
+    first, again, other = (files_under(tmp_path / name) for name in "abc")
+    assert first == again
+    assert first != other
+
+
+def test_cli_writes_and_summarises(tmp_path: Path) -> None:
+    out = tmp_path / "cli"
+    arguments = ["synth", "--layout", "prid", "--out", str(out), "--identities", "4", "--seed", "1"]
+    result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code == 0, result.output
+    assert "synthetic prid dataset" in result.output and "2 query (2 identities)" in result.output
+    assert len(load_tracklets("prid", out)) == 8
+
+
+def test_cli_help_documents_the_default_sizes() -> None:
+    result = CliRunner().invoke(cli, ["synth", "--help"])
+    assert result.exit_code == 0 and "mars: 80 identities, 6 cameras" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize(
+    "layout, identities, cameras, message",
+    [("prid", 6, 3, "cameras must be 2..2"), ("prid", 201, 2, "identities must be 2..200"),
+     ("mars", 6, 7, "cameras must be 2..6"), ("tiff", 6, 2, "unknown layout")],
+)
+def test_sizes_the_layout_cannot_express_are_refused(tmp_path: Path, layout, identities, cameras, message) -> None:
+    with pytest.raises(FlowprepError, match=message):
+        write_dataset(layout, tmp_path / "x", identities=identities, cameras=cameras, seed=0)
+
+
+def test_refuses_to_write_into_a_non_empty_directory(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(FlowprepError, match="not an empty directory"):
+        write_dataset("mars", tmp_path, identities=2, cameras=2, seed=0)
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_clothing_twins_differ_in_gait() -> None:
+    identities = sample_identities(np.random.default_rng(0), 60, twin_fraction=0.3)
+    twins = [(a, b) for i, a in enumerate(identities) for b in identities[i + 1:] if a.clothing == b.clothing]
+    assert twins
+    for a, b in twins:
+        assert abs(math.log(a.gait.frequency / b.gait.frequency)) > 0.3
+        assert abs(a.gait.arm_swing - b.gait.arm_swing) > 0.2
+
+
+def test_the_figure_moves_with_the_gait_phase() -> None:
+    who = sample_identities(np.random.default_rng(1), 1)[0]
+    frames = []
+    for phase in (0.0, math.pi / 2):
+        canvas = np.zeros((200, 100, 3), np.uint8)
+        draw_walker(canvas, who, Placement(50, 190, 170, phase, view=math.pi / 2, direction=1))
+        frames.append(canvas)
+    assert frames[0].any() and (frames[0] != frames[1]).any(axis=2).mean() > 0.02
