@@ -22,6 +22,14 @@ class CodecError(ValueError):
     """Bytes in the store do not decode to a frame of the expected shape."""
 
 
+def _imdecode(data: bytes | np.ndarray, flags: int) -> np.ndarray | None:
+    """``cv2.imdecode``, but None for every undecodable input: OpenCV raises on some (an empty buffer)."""
+    try:
+        return cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    except cv2.error:
+        return None
+
+
 @dataclass(frozen=True)
 class FrameCodec:
     """How frames of one store are encoded; its fields are stored as root attributes."""
@@ -39,7 +47,7 @@ class FrameCodec:
 
     def decode_image(self, data: bytes | np.ndarray) -> np.ndarray:
         """Decode to RGB uint8 (H, W, 3): RGB is what the ImageNet-trained backbones expect."""
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+        image = _imdecode(data, cv2.IMREAD_COLOR)
         if image is None or image.shape != (self.height, self.width, 3):
             raise CodecError(f"image bytes do not decode to a {self.height}x{self.width} colour image")
         return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
@@ -57,7 +65,7 @@ class FrameCodec:
 
     def decode_flow(self, data: bytes | np.ndarray) -> np.ndarray:
         """Decode to float32 flow (2, H, W) in pixels of the stored frame size."""
-        codes = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        codes = _imdecode(data, cv2.IMREAD_UNCHANGED)
         if codes is None or codes.dtype != np.uint16 or codes.shape != (2 * self.height, self.width):
             raise CodecError(f"flow bytes do not decode to a 2x{self.height}x{self.width} flow")
         flow = (codes.astype(np.float32) - FLOW_ZERO) * np.float32(self.flow_step)

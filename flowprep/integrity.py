@@ -9,7 +9,7 @@ import numpy as np
 
 from flowprep.datasets.base import ROLES
 from flowprep.errors import StoreError
-from flowprep.store import StoreReader, open_store
+from flowprep.store import DAMAGE_ERRORS, StoreReader, damaged, open_store
 
 
 def summarize(reader: StoreReader) -> dict:
@@ -47,9 +47,13 @@ def verify(path: Path, chunk_bytes: int = 64 << 20) -> dict:
     with open_store(path) as reader:
         f = reader._handle()
         t = reader.tracklets
-        frames = {key: f[f"frames/{key}"][:] for key in ("image_offset", "image_size", "flow_offset", "flow_size", "crc32")}
+        try:
+            frames = {key: f[f"frames/{key}"][:] for key in ("image_offset", "image_size", "flow_offset", "flow_size", "crc32")}
+            names = len(f["frames/name"])
+        except DAMAGE_ERRORS as exc:
+            raise damaged(path, exc) from exc
         n_frames = len(frames["crc32"])
-        if any(len(v) != n_frames for v in frames.values()) or len(f["frames/name"]) != n_frames:
+        if any(len(v) != n_frames for v in frames.values()) or names != n_frames:
             raise StoreError(f"{path}: /frames columns have different lengths")
         starts, counts = t.frame_start.astype(np.int64), t.frame_count.astype(np.int64)
         if (counts < 1).any():
@@ -79,7 +83,7 @@ def _check_crcs(path: Path, blob, frames: dict, t, chunk_bytes: int) -> None:
         hi = int(frames["flow_offset"][last - 1] + frames["flow_size"][last - 1])
         try:
             data = blob[lo:hi].tobytes()
-        except OSError as exc:
+        except DAMAGE_ERRORS as exc:
             raise StoreError(f"{path}: /blob is unreadable near byte {lo} ({exc})") from exc
         for i in range(first, last):
             io, fo = int(frames["image_offset"][i]) - lo, int(frames["flow_offset"][i]) - lo

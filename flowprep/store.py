@@ -55,6 +55,8 @@ FRAME_DTYPES = {"image_offset": np.int64, "image_size": np.int32, "flow_offset":
                 "flow_size": np.int32, "crc32": np.uint32, "name": STR}
 TRACKLET_DTYPES = {"name": STR, "order": np.int64, "pid": np.int32, "camid": np.int32, "role": np.uint8,
                    "frame_start": np.int64, "frame_count": np.int32, "skipped": STR}
+# h5py reports a damaged file as any of these, depending on which HDF5 structure broke
+DAMAGE_ERRORS = (OSError, KeyError, TypeError, ValueError, RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -257,14 +259,29 @@ class StoreReader:
         self._file: h5py.File | None = None
         self._pid: int | None = None
         f = self._handle()
-        self.meta = _read_meta(f, self.path)
-        self.codec = self.meta.codec
-        self.tracklets = _read_index(f, self.path)
-        frames = f["frames"]
-        self._image_offset = frames["image_offset"][:]
-        self._image_size = frames["image_size"][:]
-        self._flow_offset = frames["flow_offset"][:]
-        self._flow_size = frames["flow_size"][:]
+        try:
+            self.meta = _read_meta(f, self.path)
+            self.codec = self.meta.codec
+            self.tracklets = _read_index(f, self.path)
+            frames = f["frames"]
+            self._image_offset = frames["image_offset"][:]
+            self._image_size = frames["image_size"][:]
+            self._flow_offset = frames["flow_offset"][:]
+            self._flow_size = frames["flow_size"][:]
+            self._check_ranges(f["blob"].shape[0])
+        except DAMAGE_ERRORS as exc:
+            raise damaged(self.path, exc) from exc
+
+    def _check_ranges(self, blob_size: int) -> None:
+        """Cheap bounds checks, so a damaged index fails here, not as a wild read later (``verify`` checks all)."""
+        t, frames = self.tracklets, len(self._image_offset)
+        if any(len(column) != frames for column in (self._image_size, self._flow_offset, self._flow_size)):
+            raise StoreError(f"{self.path}: /frames columns have different lengths")
+        if ((t.frame_start < 0) | (t.frame_count < 0) | (t.frame_start > frames - t.frame_count)).any():
+            raise StoreError(f"{self.path}: tracklet frame ranges point outside /frames (damaged index)")
+        for offset, size in ((self._image_offset, self._image_size), (self._flow_offset, self._flow_size)):
+            if ((offset < 0) | (size < 0) | (offset > blob_size - size.astype(np.int64))).any():
+                raise StoreError(f"{self.path}: frame byte ranges point outside /blob (damaged index)")
 
     def _handle(self) -> h5py.File:
         if self._file is None or self._pid != os.getpid():
@@ -292,9 +309,21 @@ class StoreReader:
     def num_frames(self) -> int:
         return len(self._image_offset)
 
+    def tracklet_index(self, key: str) -> int:
+        """A tracklet given by name, or by index (negative counts from the end), as users type it."""
+        names = list(self.tracklets.name)
+        if key in names:
+            return names.index(key)
+        if key.lstrip("-").isdigit() and -len(names) <= int(key) < len(names):
+            return int(key) % len(names)
+        raise StoreError(f"{self.path}: no tracklet {key!r} (give a name or an index 0..{len(names) - 1})")
+
     def frame_names(self, tracklet: int) -> list[str]:
         start, count = self._span(tracklet)
-        return [n.decode() if isinstance(n, bytes) else n for n in self._handle()["frames/name"][start : start + count]]
+        try:
+            return [n.decode() if isinstance(n, bytes) else n for n in self._handle()["frames/name"][start : start + count]]
+        except DAMAGE_ERRORS as exc:
+            raise damaged(self.path, exc) from exc
 
     def _span(self, tracklet: int) -> tuple[int, int]:
         return int(self.tracklets.frame_start[tracklet]), int(self.tracklets.frame_count[tracklet])
@@ -310,7 +339,10 @@ class StoreReader:
         idx = idx + start
         lo = int(self._image_offset[idx].min())
         hi = int((self._flow_offset[idx] + self._flow_size[idx]).max())
-        data = self._handle()["blob"][lo:hi]
+        try:
+            data = self._handle()["blob"][lo:hi]
+        except DAMAGE_ERRORS as exc:
+            raise damaged(self.path, exc) from exc
         out = []
         for i in idx:
             io, isz = self._image_offset[i] - lo, self._image_size[i]
@@ -344,6 +376,12 @@ class StoreReader:
             flows=[bytes(flow) for _, flow in pairs],
             skipped=[tuple(s) for s in json.loads(t.skipped[tracklet])],
         )
+
+
+def damaged(path: Path, exc: Exception) -> StoreError:
+    """The one-line error for a file whose HDF5 structures h5py cannot read."""
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    return StoreError(f"{path}: damaged store, HDF5 data is unreadable ({detail})")
 
 
 def _open_h5(path: Path) -> h5py.File:

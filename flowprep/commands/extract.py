@@ -46,7 +46,7 @@ def _choose_flow(flow: str, device: str, weights: Path | None) -> tuple[str, str
 
 
 @click.command("extract")
-@click.option("--dataset", required=True, help="mars, duke, ilidsvid or prid.")
+@click.option("--dataset", required=True, help="mars, duke, ilidsvid, prid, or mot (MOTChallenge-style tracker output).")
 @click.option("--root", type=click.Path(path_type=Path), default=None,
               help="Dataset folder in its official layout [default: $REID_DATA/<dataset>, else ./data/<dataset>].")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Store to write [default: ./<dataset>.h5].")

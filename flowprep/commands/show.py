@@ -7,17 +7,6 @@ from pathlib import Path
 import click
 
 
-def _tracklet_index(reader, key: str) -> int:
-    from flowprep.errors import FlowprepError
-
-    names = list(reader.tracklets.name)
-    if key in names:
-        return names.index(key)
-    if key.lstrip("-").isdigit() and -len(names) <= int(key) < len(names):
-        return int(key) % len(names)
-    raise FlowprepError(f"{reader.path}: no tracklet {key!r} (give a name or an index 0..{len(names) - 1})")
-
-
 @click.command("show")
 @click.argument("store", type=click.Path(path_type=Path))
 @click.option("--tracklet", "key", default="0", show_default=True, help="Tracklet name or index.")
@@ -34,7 +23,7 @@ def command(store: Path, key: str, out: Path, max_frames: int) -> None:
     from flowprep.store import open_store
 
     with open_store(store) as reader:
-        index = _tracklet_index(reader, key)
+        index = reader.tracklet_index(key)
         count = int(reader.tracklets.frame_count[index])
         positions = np.unique(np.linspace(0, count - 1, min(max_frames, count)).round().astype(int))
         images, flows = reader.read_clip(index, positions)

@@ -9,11 +9,12 @@ from flowprep.datasets.base import DatasetAdapter, Tracklet
 from flowprep.datasets.duke import DukeVideoAdapter
 from flowprep.datasets.ilidsvid import ILidsVidAdapter
 from flowprep.datasets.mars import MarsAdapter
+from flowprep.datasets.mot import MotAdapter
 from flowprep.datasets.prid import Prid2011Adapter
 from flowprep.errors import DatasetError
 
 DATASETS: dict[str, type[DatasetAdapter]] = {
-    adapter.name: adapter for adapter in (MarsAdapter, DukeVideoAdapter, ILidsVidAdapter, Prid2011Adapter)
+    adapter.name: adapter for adapter in (MarsAdapter, DukeVideoAdapter, ILidsVidAdapter, Prid2011Adapter, MotAdapter)
 }
 
 

@@ -17,7 +17,7 @@ class ClipAugment:
     """Training augmentation for (images (T,H,W,3) uint8, flows (T,2,H,W) float32) clips."""
 
     flip_p: float = 0.5
-    pad: int = 10
+    pad_fraction: float = 10 / 128  # the usual 10 px at 256x128, scaled with the frame width
     erase_p: float = 0.5
     erase_area: tuple[float, float] = (0.02, 0.4)
     erase_ratio: tuple[float, float] = (0.3, 3.3)
@@ -25,8 +25,9 @@ class ClipAugment:
     def __call__(self, images: np.ndarray, flows: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         if rng.random() < self.flip_p:
             images, flows = hflip(images, flows)
-        if self.pad > 0:
-            images, flows = pad_crop(images, flows, self.pad, rng)
+        pad = round(self.pad_fraction * images.shape[2])
+        if pad > 0:
+            images, flows = pad_crop(images, flows, pad, rng)
         if rng.random() < self.erase_p:
             images, flows = erase(images, flows, rng, self.erase_area, self.erase_ratio)
         return images, flows

@@ -1,0 +1,122 @@
+"""The MOT adapter: tracker output (MOTChallenge layout) cropped into tracklets, on real footage and on made-up frames."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from flowprep.cli import cli
+from flowprep.datasets import load_tracklets
+from flowprep.datasets.mot import CROPS, FrameSource
+from flowprep.errors import DatasetError
+from flowprep.store import open_store
+
+VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
+VTEST_TRACKS = Path(__file__).parent / "data" / "vtest_tracks.txt"
+
+
+def flowprep(*args: str) -> str:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_vtest_tracks_become_a_gallery_store(tmp_path):
+    if not VTEST.is_file():
+        pytest.skip("opencv-doc's vtest.avi is not installed: apt-get install opencv-doc")
+    sequence = tmp_path / "root" / "vtest"
+    (sequence / "gt").mkdir(parents=True)
+    (sequence / "vtest.avi").symlink_to(VTEST)
+    (sequence / "gt" / "gt.txt").write_bytes(VTEST_TRACKS.read_bytes())
+    boxes = Counter(int(line.split(",")[1]) for line in VTEST_TRACKS.read_text().splitlines())
+    store = tmp_path / "vtest.h5"
+
+    flowprep("extract", "--dataset", "mot", "--root", str(tmp_path / "root"), "--out", str(store),
+             "--flow", "dis", "--size", "64x32", "--workers", "1", "--quiet")
+    counts = json.loads(flowprep("inspect", str(store), "--json"))["splits"]
+    assert counts["gallery"] == {"tracklets": len(boxes), "identities": len(boxes), "frames": sum(boxes.values())}
+    assert counts["train"]["tracklets"] == counts["query"]["tracklets"] == 0
+    with open_store(store) as reader:
+        t = reader.tracklets
+        assert sorted(t.pid.tolist()) == sorted(boxes) and set(t.camid.tolist()) == {1}
+        assert {int(p): int(n) for p, n in zip(t.pid, t.frame_count)} == dict(boxes)
+        first = int(np.argmax(t.pid == min(boxes)))
+        assert reader.frame_names(first)[:2] == ["000001.jpg", "000002.jpg"]
+        _, flows = reader.read_clip(first, range(5))
+    assert np.abs(flows).max() > 0.1  # people walk: the crops show motion
+    shown = flowprep("show", str(store), "--tracklet", f"vtest_id{min(boxes)}", "--out", str(tmp_path / "flow.png"))
+    assert "vtest_id" in shown and cv2.imread(str(tmp_path / "flow.png")).shape[0] == 2 * 64
+
+
+def write_sequence(root: Path, name: str, tracks: str, frames: int = 4, ground_truth: bool = False) -> Path:
+    """A sequence of 60x40 numbered frames whose pixel values encode (frame, row): crops can be traced back."""
+    folder = root / name / "img1"
+    folder.mkdir(parents=True)
+    for number in range(1, frames + 1):
+        image = np.zeros((60, 40, 3), np.uint8)
+        image[..., 0] = 50 * number
+        image[..., 1] = np.arange(60)[:, None] * 4
+        cv2.imwrite(str(folder / f"{number:06d}.png"), image)
+    track_file = root / name / ("gt/gt.txt" if ground_truth else "tracks.txt")
+    track_file.parent.mkdir(exist_ok=True)
+    track_file.write_text(tracks)
+    return track_file
+
+
+def test_boxes_are_clipped_small_ones_dropped_and_sequences_numbered(tmp_path):
+    write_sequence(tmp_path, "cam_a", "1,7,11,21,10,20\n2,7,31,51,20,20\n3,7,1,1,2,2\n2,9,5,5,8,8\n")
+    write_sequence(tmp_path, "cam_b", "1,7,1,1,8,8,0,1\n2,3,1,1,8,8,1,1\n", ground_truth=True)
+    tracklets = load_tracklets("mot", tmp_path)
+    assert [(t.name, t.pid, t.camid, t.role, len(t.frames)) for t in tracklets] == [
+        ("cam_a_id7", 7, 1, "gallery", 2),  # frame 3's 2x2 box is too small
+        ("cam_a_id9", 9, 1, "gallery", 1),
+        ("cam_b_id3", 3, 2, "gallery", 1),  # gt line with flag 0 left out
+    ]
+    first, clipped = (cv2.imread(str(path)) for path in tracklets[0].frames)
+    assert first.shape == (20, 10, 3)
+    assert abs(int(first[0, 0, 0]) - 50) <= 3 and abs(int(first[0, 0, 1]) - 4 * 20) <= 3  # frame 1, row 20: 1-based corner
+    assert clipped.shape == (10, 10, 3)  # the box ran 10 pixels past the bottom and right edges
+    assert tracklets[0].frames[0] == tmp_path / CROPS / "cam_a" / "7" / "000001.jpg"
+
+
+def test_crops_are_reused_until_the_track_file_changes(tmp_path, monkeypatch):
+    track_file = write_sequence(tmp_path, "seq", "1,1,1,1,10,10\n2,1,2,2,10,10\n")
+    before = load_tracklets("mot", tmp_path)
+
+    def no_decoding(self, wanted):
+        raise AssertionError("crops should have been reused")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(FrameSource, "frames", no_decoding)
+        assert load_tracklets("mot", tmp_path) == before
+    track_file.write_text("1,1,1,1,10,10\n2,1,2,2,10,10\n3,1,3,3,10,10\n")
+    assert len(load_tracklets("mot", tmp_path)[0].frames) == 3
+
+
+@pytest.mark.parametrize("tracks, message", [
+    ("1,1,1,1,10\n", r"tracks.txt:1: expected frame,id,x,y,w,h"),
+    ("1,1,1,1,10,10\n1,1,2,2,10,10\n", r"tracks.txt:2: track 1 has a second box in frame 1"),
+    ("0,1,1,1,10,10\n", r"tracks.txt:1: frame numbers start at 1"),
+    ("9,1,1,1,10,10\n", r"img1: frame 9 is missing"),
+])
+def test_bad_track_files_are_one_line_errors_naming_the_file(tmp_path, tracks, message):
+    write_sequence(tmp_path, "seq", tracks)
+    with pytest.raises(DatasetError, match=message) as info:
+        load_tracklets("mot", tmp_path)
+    assert "\n" not in str(info.value)
+
+
+def test_a_sequence_without_frames_or_tracks_names_the_layout(tmp_path):
+    (tmp_path / "seq").mkdir()
+    (tmp_path / "seq" / "tracks.txt").write_text("1,1,1,1,10,10\n")
+    with pytest.raises(DatasetError, match="no img1/ folder and no video file"):
+        load_tracklets("mot", tmp_path)
+    (tmp_path / "seq" / "tracks.txt").unlink()
+    with pytest.raises(DatasetError, match="no gt/gt.txt and no tracks.txt"):
+        load_tracklets("mot", tmp_path)
