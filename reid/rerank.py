@@ -31,6 +31,7 @@ import torch
 from torch import Tensor
 
 from reid.errors import ReidError
+from reid.metrics import one_thread_on_cpu
 
 # Elements of the largest temporary one chunk may create (rows of the full matrix while
 # sorting, candidate sets while expanding, query-gallery pairs while intersecting).
@@ -48,14 +49,15 @@ def k_reciprocal_rerank(
     """
     _check_inputs(q_g, q_q, g_g, k1, k2, lambda_value)
     dtype = torch.promote_types(q_g.dtype, torch.float32)
-    blocks = _Blocks(q_g.to(dtype), q_q.to(dtype), g_g.to(dtype))
-    neighbours = blocks.ranking_heads(min(blocks.total, max(k1 + 1, k2)))
-    weights = _encode(blocks, neighbours, k1)
-    if k2 > 1:
-        weights = _expand_query(weights, neighbours[:, :k2])
-    jaccard = _query_gallery_jaccard(weights, blocks.num_query, blocks.num_gallery)
-    original = blocks.q_g / blocks.row_max[: blocks.num_query, None]
-    return (1 - lambda_value) * jaccard + lambda_value * original
+    with one_thread_on_cpu(q_g.device):
+        blocks = _Blocks(q_g.to(dtype), q_q.to(dtype), g_g.to(dtype))
+        neighbours = blocks.ranking_heads(min(blocks.total, max(k1 + 1, k2)))
+        weights = _encode(blocks, neighbours, k1)
+        if k2 > 1:
+            weights = _expand_query(weights, neighbours[:, :k2])
+        jaccard = _query_gallery_jaccard(weights, blocks.num_query, blocks.num_gallery)
+        original = blocks.q_g / blocks.row_max[: blocks.num_query, None]
+        return (1 - lambda_value) * jaccard + lambda_value * original
 
 
 rerank = k_reciprocal_rerank

@@ -23,7 +23,11 @@ def load_trained_model(path: Path, device: torch.device) -> tuple[nn.Module, dic
                         aggregate=config["aggregate"], attention_layer=config["attention_layer"],
                         last_stride=config["last_stride"], flow_encoding=config["flow_encoding"],
                         pretrained=None, feature_dim=config["feature_dim"])
-    result = model.load_state_dict(state["model"], strict=False)
+    try:
+        result = model.load_state_dict(state["model"], strict=False)
+    except RuntimeError as exc:  # tensors of other shapes raise even when strict=False
+        detail = next((line.strip() for line in str(exc).splitlines() if "size mismatch" in line), "size mismatch")
+        raise CheckpointError(f"{path}: weights do not fit a {config['model']}/{config['backbone']} model ({detail})") from exc
     if result.missing_keys or result.unexpected_keys:
         raise CheckpointError(
             f"{path}: weights do not fit a {config['model']}/{config['backbone']} model "

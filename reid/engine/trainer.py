@@ -28,7 +28,7 @@ from reid.engine.events import RunLog
 from reid.engine.features import autocast
 from reid.errors import ReidError
 from reid.losses import ReidLoss
-from reid.models import build_model, model_class
+from reid.models import build_model
 from reid.pretrained import resolve_pretrained
 
 
@@ -104,20 +104,22 @@ class Trainer:
         self.loss = ReidLoss(self.dataset.num_classes, ce_weight=cfg.ce_weight, triplet_weight=cfg.triplet_weight,
                              smoothing=cfg.label_smoothing, margin=cfg.margin).to(self.device)
         self.start_epoch, self.best_map = 0, -1.0
+        if resume:  # first: a refused resume must leave the run folder as it was
+            self._resume()
         if self.ctx.is_main:
             self._prepare_run_dir(resume)
-        if resume:
-            self._resume()
         self.network = self._wrap(self.model)
         self.log = RunLog(self.out, enabled=self.ctx.is_main)
 
     def _build_model(self) -> nn.Module:
         cfg = self.cfg
-        model_class(cfg.model)  # an unknown name is the first thing to report, before weight files
-        pretrained = resolve_pretrained(cfg.pretrained, cfg.backbone)
+        # built first, so an unknown name is reported before a missing weight file
         model = build_model(cfg.model, num_classes=self.dataset.num_classes, backbone=cfg.backbone,
                             aggregate=cfg.aggregate, attention_layer=cfg.attention_layer, last_stride=cfg.last_stride,
-                            flow_encoding=cfg.flow_encoding, pretrained=pretrained, feature_dim=cfg.feature_dim)
+                            flow_encoding=cfg.flow_encoding, feature_dim=cfg.feature_dim)
+        pretrained = resolve_pretrained(cfg.pretrained, cfg.backbone)
+        if pretrained is not None:
+            model.load_imagenet(pretrained)
         model = model.to(self.device)
         if self.device.type == "cuda":
             model = model.to(memory_format=torch.channels_last)

@@ -38,16 +38,18 @@ def build_model(
 ) -> ReidModel:
     """Build a registered model; ``model.config`` holds every argument but ``pretrained``,
     so ``build_model(**model.config)`` rebuilds the same architecture."""
-    return model_class(name)(
+    model = model_class(name)(
         num_classes=num_classes,
         backbone=backbone,
         aggregate=aggregate,
         attention_layer=attention_layer,
         last_stride=last_stride,
         flow_encoding=flow_encoding,
-        pretrained=pretrained,
         feature_dim=feature_dim,
     )
+    if pretrained is not None:
+        model.load_imagenet(pretrained)
+    return model
 
 
 __all__ = ["BACKBONES", "MODELS", "ModelOutput", "ReidModel", "build_model", "model_class"]

@@ -80,11 +80,15 @@ class ReidModel(nn.Module):
         )
         self.flow_encoding = build_flow_encoding(flow_encoding)
 
-    def _backbone(self, pretrained: Path | None) -> StagedBackbone:
-        network = build_backbone(self.config["backbone"], last_stride=self.config["last_stride"])
-        if pretrained is not None:
-            load_pretrained(network, Path(pretrained))
-        return network
+    def _backbone(self) -> StagedBackbone:
+        return build_backbone(self.config["backbone"], last_stride=self.config["last_stride"])
+
+    def load_imagenet(self, path: Path) -> None:
+        """Load ImageNet weights into every ResNet stream (the flow stream too: its 3-channel
+        encoding fits the RGB stem); shallow flow CNNs and heads keep their initialisation."""
+        for module in self.children():
+            if isinstance(module, StagedBackbone):
+                load_pretrained(module, Path(path))
 
     def _build_head(self, stream_channels: dict[str, int]) -> None:
         """One aggregator per stream (own weights), then the shared head on their concatenation."""

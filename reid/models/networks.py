@@ -12,7 +12,6 @@ gated model's flow CNN starts from scratch.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from torch import Tensor
 
@@ -25,9 +24,9 @@ from reid.models.flow_cnn import FlowCNN
 class BaselineModel(ReidModel):
     needs_flow = False
 
-    def __init__(self, *, pretrained: Path | None = None, **config) -> None:
+    def __init__(self, **config) -> None:
         super().__init__(name="baseline", **config)
-        self.image_net = self._backbone(pretrained)
+        self.image_net = self._backbone()
         self._build_head({"image": self.image_net.out_channels(LAST_LAYER)})
 
     def extract(self, frames: Tensor, flows: Tensor | None) -> StreamMaps:
@@ -35,10 +34,10 @@ class BaselineModel(ReidModel):
 
 
 class TwoStreamModel(ReidModel):
-    def __init__(self, *, pretrained: Path | None = None, **config) -> None:
+    def __init__(self, **config) -> None:
         super().__init__(name="two-stream", **config)
-        self.image_net = self._backbone(pretrained)
-        self.flow_net = self._backbone(pretrained)
+        self.image_net = self._backbone()
+        self.flow_net = self._backbone()
         channels = self.image_net.out_channels(LAST_LAYER)
         self._build_head({"image": channels, "flow": channels})
 
@@ -47,9 +46,9 @@ class TwoStreamModel(ReidModel):
 
 
 class GatedAttentionModel(ReidModel):
-    def __init__(self, *, pretrained: Path | None = None, **config) -> None:
+    def __init__(self, **config) -> None:
         super().__init__(name="gated-attention", **config)
-        self.image_net = self._backbone(pretrained)
+        self.image_net = self._backbone()
         self.flow_cnn = FlowCNN()
         self._build_head({"image": self.image_net.out_channels(LAST_LAYER)})
 
@@ -61,10 +60,10 @@ class GatedAttentionModel(ReidModel):
 
 
 class MutualAttentionModel(ReidModel):
-    def __init__(self, *, pretrained: Path | None = None, **config) -> None:
+    def __init__(self, **config) -> None:
         super().__init__(name="mutual-attention", **config)
-        self.image_net = self._backbone(pretrained)
-        self.flow_net = self._backbone(pretrained)
+        self.image_net = self._backbone()
+        self.flow_net = self._backbone()
         layer = self.config["attention_layer"]
         self.mutual_attention = MutualAttention(self.image_net.out_channels(layer), self.flow_net.out_channels(layer))
         channels = self.image_net.out_channels(LAST_LAYER)

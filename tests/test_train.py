@@ -1,0 +1,106 @@
+"""reid train and reid evaluate end to end on a tiny store, on the CPU, and their bad inputs."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import pytest
+import torch
+from click.testing import CliRunner
+
+from helpers_store import write_tiny_store
+from reid.cli import cli
+from reid.engine.checkpoint import load_checkpoint
+
+TINY = ["--backbone", "resnet_tiny", "--pretrained", "none", "--feature-dim", "64", "--identities-per-batch", "3",
+        "--instances", "2", "--workers", "0", "--device", "cpu", "--warmup-epochs", "0", "--eval-every", "1", "--quiet"]
+
+
+def invoke(args: list[str]):
+    return CliRunner().invoke(cli, args)
+
+
+def test_train_checkpoint_resume_evaluate(tmp_path):
+    store = write_tiny_store(tmp_path / "tiny.h5", identities=6)
+    run = tmp_path / "run"
+    first = invoke(["train", "--store", str(store), "--out", str(run), "--epochs", "2", *TINY])
+    assert first.exit_code == 0, first.output
+    assert {"last.pt", "best.pt", "config.json", "metrics.csv"} <= {p.name for p in run.iterdir()}
+    assert list(run.glob("events.out.tfevents.*"))
+    assert load_checkpoint(run / "last.pt")["epoch"] == 2
+    assert json.loads((run / "config.json").read_text())["model"] == "mutual-attention"
+
+    refused = invoke(["train", "--store", str(store), "--out", str(run), "--epochs", "3", *TINY])
+    assert refused.exit_code != 0 and "pass --resume" in str(refused.exception)
+    resumed = invoke(["train", "--store", str(store), "--out", str(run), "--epochs", "3", "--resume", *TINY])
+    assert resumed.exit_code == 0, resumed.output
+    assert load_checkpoint(run / "last.pt")["epoch"] == 3
+    epochs = [line.split(",")[0] for line in (run / "metrics.csv").read_text().splitlines()[1:]]
+    assert sorted(set(epochs), key=int) == ["1", "2", "3"]  # the resumed run did not redo epochs 1-2
+
+    result = invoke(["evaluate", "--store", str(store), "--checkpoint", str(run / "best.pt"), "--device", "cpu",
+                     "--workers", "0", "--json"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    assert set(scores) >= {"rank1", "rank5", "rank10", "rank20", "mAP", "mINP", "protocol"}
+    assert all(0 <= scores[k] <= 1 for k in ("rank1", "rank5", "rank10", "rank20", "mAP", "mINP"))
+    assert scores["mAP"] > scores["chance"]["mAP"] + 0.2  # identities differ by colour: easy to learn
+    table = invoke(["evaluate", "--store", str(store), "--checkpoint", str(run / "best.pt"), "--device", "cpu",
+                    "--workers", "0", "--protocol", "matlab"])
+    assert table.exit_code == 0 and "matlab protocol" in table.output and "chance" in table.output
+
+
+def test_resume_continues_like_an_uninterrupted_run(tmp_path):
+    """Two epochs, stop, one more epoch == three epochs straight (deterministic CPU)."""
+    store = write_tiny_store(tmp_path / "tiny.h5", identities=6)
+    common = [*TINY, "--deterministic", "--eval-every", "0"]
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    assert invoke(["train", "--store", str(store), "--out", str(straight), "--epochs", "3", *common]).exit_code == 0
+    assert invoke(["train", "--store", str(store), "--out", str(split), "--epochs", "2", *common]).exit_code == 0
+    assert invoke(["train", "--store", str(store), "--out", str(split), "--epochs", "3", "--resume", *common]).exit_code == 0
+    a, b = load_checkpoint(straight / "last.pt")["model"], load_checkpoint(split / "last.pt")["model"]
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--model", "vgg"], "unknown model 'vgg'"),
+        (["--aggregate", "median"], "median"),
+        (["--backbone", "resnet_tiny", "--pretrained", "/no/such/weights.pth"], "no such weight file"),
+        (["--backbone", "resnet50", "--pretrained", "auto"], "pass --pretrained PATH"),
+    ],
+)
+def test_bad_train_settings_are_one_line_errors(tmp_path, args, words):
+    store = write_tiny_store(tmp_path / "tiny.h5")
+    result = invoke(["train", "--store", str(store), "--out", str(tmp_path / "run"), "--epochs", "1",
+                     *[a for a in TINY if a not in ("--backbone", "resnet_tiny", "--pretrained", "none")], *args])
+    assert result.exit_code != 0
+    message = str(result.exception)
+    assert words in message and "\n" not in message
+
+
+def test_store_of_the_wrong_schema_is_refused(tmp_path):
+    store = write_tiny_store(tmp_path / "tiny.h5")
+    with h5py.File(store, "r+") as f:
+        f.attrs["schema_version"] = 7
+    result = invoke(["train", "--store", str(store), "--out", str(tmp_path / "run"), *TINY])
+    assert result.exit_code != 0 and "schema version 7 is not supported" in str(result.exception)
+
+
+def test_checkpoint_of_another_model_is_refused(tmp_path):
+    store = write_tiny_store(tmp_path / "tiny.h5")
+    run = tmp_path / "run"
+    assert invoke(["train", "--store", str(store), "--out", str(run), "--epochs", "1", *TINY]).exit_code == 0
+    other = invoke(["train", "--store", str(store), "--out", str(run), "--epochs", "2", "--resume",
+                    "--model", "baseline", *TINY])
+    assert other.exit_code != 0
+    assert "made for model='mutual-attention', but this run uses model='baseline'" in str(other.exception)
+    state = load_checkpoint(run / "last.pt")
+    state["model_config"]["aggregate"] = "avg"  # the weights no longer fit the model the config describes
+    torch.save(state, run / "mislabelled.pt")
+    result = invoke(["evaluate", "--store", str(store), "--checkpoint", str(run / "mislabelled.pt"), "--device", "cpu"])
+    assert result.exit_code != 0 and "weights do not fit" in str(result.exception)
