@@ -171,11 +171,13 @@ class Trainer:
         self.log.close()
         return evaluation
 
-    def train_epoch(self, loader: DataLoader, epoch: int) -> dict[str, float]:
+    def train_epoch(self, loader: DataLoader, epoch: int, max_batches: int | None = None) -> dict[str, float]:
+        """One pass over the sampler's batches (at most ``max_batches``, default ``cfg.max_batches``)."""
         from tqdm import tqdm
 
         self.network.train()
-        total = len(self.sampler) if not self.cfg.max_batches else min(len(self.sampler), self.cfg.max_batches)
+        cap = self.cfg.max_batches if max_batches is None else max_batches
+        total = min(len(self.sampler), cap) if cap else len(self.sampler)
         bar = tqdm(total=total, desc=f"epoch {epoch + 1}/{self.cfg.epochs}", unit="batch",
                    disable=not (self.progress and self.ctx.is_main), leave=False)
         sums: dict[str, float] = {}
