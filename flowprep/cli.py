@@ -52,7 +52,8 @@ def run_group(group: click.Group, prog_name: str) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except FlowprepError as exc:
-        click.echo(f"{prog_name}: error: {exc}", err=True)
+        message = " ".join(str(exc).split("\n"))  # one line, even when a file name holds a newline
+        click.echo(f"{prog_name}: error: {message}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

@@ -41,7 +41,7 @@ class RunLock:
 
     def __exit__(self, *exc) -> None:
         if self._fd is not None:
-            self.path.unlink(missing_ok=True)
+            # the lock file stays: deleting it would let a third run lock a new file while a second holds the old
             os.close(self._fd)
             self._fd = None
 
@@ -99,7 +99,8 @@ class PartsJournal:
         """Write the buffered tracklets as the next part file (atomically)."""
         if self._buffer or self._skipped:
             self.folder.mkdir(parents=True, exist_ok=True)
-            index = len(self.part_files())
+            parts = self.part_files()  # numbered after the last, not counted: a killed cleanup leaves gaps
+            index = int(parts[-1].stem.split("-")[1]) + 1 if parts else 0
             meta = replace(self.meta, skipped_tracklets=tuple(self._skipped))
             write_store(self.folder / f"part-{index:06d}.h5", meta, self._buffer)
         self._buffer, self._skipped, self._buffered_bytes = [], [], 0
@@ -108,6 +109,8 @@ class PartsJournal:
     def assemble(self, store: Path) -> StoreMeta:
         """Concatenate every part into ``store`` in dataset order, then drop the journal."""
         self.flush()
+        for stale in store.parent.glob(f".{store.name}.tmp-*"):  # a run killed while assembling left it
+            stale.unlink()
         parts = self.part_files()
         if parts:
             merged = concatenate_stores(parts, store)

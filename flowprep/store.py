@@ -30,8 +30,11 @@ writers build it under a temporary name and rename it into place.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
+import shutil
 import zlib
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
@@ -57,6 +60,8 @@ TRACKLET_DTYPES = {"name": STR, "order": np.int64, "pid": np.int32, "camid": np.
                    "frame_start": np.int64, "frame_count": np.int32, "skipped": STR}
 # h5py reports a damaged file as any of these, depending on which HDF5 structure broke
 DAMAGE_ERRORS = (OSError, KeyError, TypeError, ValueError, RuntimeError)
+# and a failed write (a full disk) as OSError, or as RuntimeError when it surfaces while closing
+WRITE_ERRORS = (OSError, RuntimeError)
 
 
 @dataclass(frozen=True)
@@ -125,9 +130,12 @@ class StoreWriter:
 
     The file is built under a temporary name in the same folder, fsynced and renamed, so a
     crash or a full disk leaves any earlier file at ``path`` untouched and never a half store.
+    A full disk is detected before HDF5 writes: HDF5 cannot recover from a write that fails for
+    lack of space (the file's handles then crash the process at exit, h5py issue 914).
     """
 
     BLOB_CHUNK = 1 << 20
+    SPACE_MARGIN = 1 << 20  # room for HDF5's own structures
 
     def __init__(self, path: str | os.PathLike, meta: StoreMeta):
         self.path = Path(path)
@@ -141,12 +149,15 @@ class StoreWriter:
             self._blob = self._file.create_dataset(
                 "blob", shape=(0,), maxshape=(None,), dtype=np.uint8, chunks=(self.BLOB_CHUNK,)
             )
-        except OSError as exc:
+        except WRITE_ERRORS as exc:
             self._discard()
             raise self._write_error(exc) from exc
 
-    def _write_error(self, exc: OSError) -> StoreError:
-        return StoreError(f"{self.path}: could not write the store: {exc.strerror or exc}")
+    def _write_error(self, exc: Exception) -> StoreError:
+        # HDF5 buries the OS error in a multi-line message; its errno names it in one line
+        code = getattr(exc, "errno", None) or int((re.search(r"errno = (\d+)", str(exc)) or [0, 0])[1])
+        reason = os.strerror(code) if code else " ".join(str(exc).split())
+        return StoreError(f"{self.path}: could not write the store: {reason}")
 
     def add(self, tracklet: EncodedTracklet) -> None:
         frames = self._frames
@@ -170,9 +181,10 @@ class StoreWriter:
         record["role"].append(ROLE_CODE[tracklet.role])
         record["skipped"].append(json.dumps([list(s) for s in tracklet.skipped]))
         try:
+            self._reserve(len(chunk) + self.BLOB_CHUNK)  # a new chunk takes its whole size on disk
             self._blob.resize((self._offset + len(chunk),))
             self._blob[self._offset :] = np.frombuffer(bytes(chunk), np.uint8)
-        except OSError as exc:
+        except WRITE_ERRORS as exc:
             self._discard()
             raise self._write_error(exc) from exc
         self._offset += len(chunk)
@@ -180,6 +192,8 @@ class StoreWriter:
     def close(self) -> None:
         """Write the index and attributes, then move the finished file into place."""
         try:
+            strings = (*self._frames["name"], *self._tracklets["name"], *self._tracklets["skipped"])
+            self._reserve(64 * len(strings) + sum(map(len, strings)))
             f = self._file
             for key, value in _meta_attrs(self.meta).items():
                 f.attrs[key] = value
@@ -197,9 +211,13 @@ class StoreWriter:
                 os.fsync(handle.fileno())
             os.replace(self._tmp, self.path)
             _fsync_dir(self.path.parent)
-        except OSError as exc:
+        except WRITE_ERRORS as exc:
             self._discard()
             raise self._write_error(exc) from exc
+
+    def _reserve(self, nbytes: int) -> None:
+        if shutil.disk_usage(self._tmp.parent).free < nbytes + self.SPACE_MARGIN:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     def _discard(self) -> None:
         try:
@@ -424,7 +442,8 @@ def _read_index(f: h5py.File, path: Path) -> TrackletIndex:
         for key in FRAME_FIELDS:
             f[f"frames/{key}"]
         columns = {key: f[f"tracklets/{key}"][:] for key in TRACKLET_FIELDS}
-        f["blob"]
+        if not isinstance(f["blob"], h5py.Dataset):
+            raise KeyError("/blob is not a dataset")
     except (KeyError, OSError) as exc:
         raise StoreError(f"{path}: missing or unreadable dataset ({exc})") from exc
     for key in ("name", "skipped"):

@@ -7,15 +7,16 @@ work=${1:-demo-run}
 epochs=${DEMO_EPOCHS:-40}
 mkdir -p "$work"
 echo "== 1/4 synthesise a MARS-layout dataset into $work/data/mars"
+rm -rf "$work/data/mars"
 flowprep synth --layout mars --out "$work/data/mars" --seed 0
 echo "== 2/4 extract frames and DIS optical flow into $work/mars.h5"
-flowprep extract --dataset mars --root "$work/data/mars" --out "$work/mars.h5" --flow dis --size 128x64 --overwrite --quiet
+flowprep extract --dataset mars --root "$work/data/mars" --out "$work/mars.h5" --flow dis --size 64x32 --overwrite --quiet
 flowprep inspect "$work/mars.h5"
 flowprep show "$work/mars.h5" --tracklet 0 --out "$work/tracklet0.png"
 echo "== 3/4 train mutual attention (tiny backbone, $epochs epochs, CPU)"
 rm -rf "$work/run"
 reid train --store "$work/mars.h5" --out "$work/run" --model mutual-attention --aggregate weighted \
   --backbone resnet_tiny --pretrained none --feature-dim 256 --epochs "$epochs" --warmup-epochs 3 \
-  --milestones 30 --eval-every 0 --lr 1e-3 --device cpu --workers 2 --quiet
+  --milestones 30 --eval-every 0 --lr 1e-3 --device cpu --workers 1 --quiet
 echo "== 4/4 evaluate the best checkpoint"
 reid evaluate --store "$work/mars.h5" --checkpoint "$work/run/best.pt" --device cpu --workers 2

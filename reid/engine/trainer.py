@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import time
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import torch
@@ -35,7 +37,9 @@ from reid.pretrained import resolve_pretrained
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:
     """``auto`` is the GPU when there is one (this rank's, under torchrun), else the CPU."""
     if name == "auto":
-        name = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":  # under torchrun each rank takes its own GPU
+        name = f"cuda:{local_rank}"
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ReidError(f"--device {name}: no CUDA device is available here")
@@ -63,7 +67,8 @@ def init_distributed(device_name: str) -> DistributedContext:
     if use_nccl:
         torch.cuda.set_device(local_rank)
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if use_nccl else "gloo")
+        # rank 0 evaluates while the others wait at the next collective: allow for a long evaluation
+        dist.init_process_group("nccl" if use_nccl else "gloo", timeout=timedelta(hours=2))
     return DistributedContext(rank, world_size, local_rank)
 
 
@@ -104,8 +109,10 @@ class Trainer:
         self.loss = ReidLoss(self.dataset.num_classes, ce_weight=cfg.ce_weight, triplet_weight=cfg.triplet_weight,
                              smoothing=cfg.label_smoothing, margin=cfg.margin).to(self.device)
         self.start_epoch, self.best_map = 0, -1.0
-        if resume:  # first: a refused resume must leave the run folder as it was
+        if resume and (self.out / "last.pt").exists():  # first: a refused resume leaves the folder as it was
             self._resume()
+        elif resume and self.ctx.is_main:  # a job requeued before its first checkpoint starts afresh
+            print(f"{self.out}: no checkpoint to resume yet, starting a new run", file=sys.stderr)
         if self.ctx.is_main:
             self._prepare_run_dir(resume)
         self.network = self._wrap(self.model)
@@ -169,6 +176,8 @@ class Trainer:
                 self.log.log(epoch + 1, scalars)
                 self._checkpoint(epoch + 1, evaluation if scalars.get("eval/mAP") is not None else None)
         self.log.close()
+        if self.ctx.world_size > 1:
+            dist.destroy_process_group()
         return evaluation
 
     def train_epoch(self, loader: DataLoader, epoch: int, max_batches: int | None = None) -> dict[str, float]:
