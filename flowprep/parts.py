@@ -41,7 +41,7 @@ class RunLock:
 
     def __exit__(self, *exc) -> None:
         if self._fd is not None:
-            # the lock file stays: deleting it would let a third run lock a new file while a second holds the old
+            self.path.unlink(missing_ok=True)
             os.close(self._fd)
             self._fd = None
 

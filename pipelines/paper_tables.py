@@ -105,18 +105,13 @@ def cell_text(results: dict, cell: Cell, metric: str, seeds: list[int]) -> str:
 
 def render(results: dict, tables: list[int], seeds: list[int], header: str) -> str:
     lines = [header, ""]
-    if 1 in tables:
-        lines += ["## Table 1: where to attend (temporal pooling)", "",
-                  "| method | mAP | rank-1 |", "| --- | ---: | ---: |"]
-        lines += [f"| {name} | {cell_text(results, c, 'mAP', seeds)} | {cell_text(results, c, 'rank1', seeds)} |"
-                  for name, c in TABLE1]
-        lines.append("")
-    if 2 in tables:
-        lines += ["## Table 2: contribution of each module", "",
-                  "| method | mAP | rank-1 |", "| --- | ---: | ---: |"]
-        lines += [f"| {name} | {cell_text(results, c, 'mAP', seeds)} | {cell_text(results, c, 'rank1', seeds)} |"
-                  for name, c in TABLE2]
-        lines.append("")
+    for number, title, rows in ((1, "Table 1: where to attend (temporal pooling)", TABLE1),
+                                (2, "Table 2: contribution of each module", TABLE2)):
+        if number in tables:
+            lines += [f"## {title}", "", "| method | mAP | rank-1 |", "| --- | ---: | ---: |"]
+            lines += [f"| {name} | {cell_text(results, c, 'mAP', seeds)} | {cell_text(results, c, 'rank1', seeds)} |"
+                      for name, c in rows]
+            lines.append("")
     if 3 in tables:
         head = " | ".join(f"{name} mAP | rank-1" for name, _, _ in TABLE3_COLUMNS)
         lines += ["## Table 3: clip length", "", f"| frames | {head} |",
