@@ -4,7 +4,7 @@
 # Usage: bash pipelines/demo.sh [WORK_DIR]   (default ./demo-run; DEMO_EPOCHS overrides the epoch count)
 set -euo pipefail
 work=${1:-demo-run}
-epochs=${DEMO_EPOCHS:-40}
+epochs=${DEMO_EPOCHS:-150}
 mkdir -p "$work"
 echo "== 1/4 synthesise a MARS-layout dataset into $work/data/mars"
 rm -rf "$work/data/mars"
@@ -17,6 +17,6 @@ echo "== 3/4 train mutual attention (tiny backbone, $epochs epochs, CPU)"
 rm -rf "$work/run"
 reid train --store "$work/mars.h5" --out "$work/run" --model mutual-attention --aggregate weighted \
   --backbone resnet_tiny --pretrained none --feature-dim 256 --epochs "$epochs" --warmup-epochs 3 \
-  --milestones 30 --eval-every 0 --lr 1e-3 --device cpu --workers 1 --quiet
+  --milestones $((epochs * 3 / 4)) --eval-every 0 --lr 1e-3 --device cpu --workers 1 --quiet
 echo "== 4/4 evaluate the best checkpoint"
 reid evaluate --store "$work/mars.h5" --checkpoint "$work/run/best.pt" --device cpu --workers 2
