@@ -104,3 +104,26 @@ def test_checkpoint_of_another_model_is_refused(tmp_path):
     torch.save(state, run / "mislabelled.pt")
     result = invoke(["evaluate", "--store", str(store), "--checkpoint", str(run / "mislabelled.pt"), "--device", "cpu"])
     assert result.exit_code != 0 and "weights do not fit" in str(result.exception)
+
+
+def test_evaluate_all_splits_and_rerank(tmp_path_factory, tmp_path):
+    from helpers_store import shared_tiny_run
+
+    store, checkpoint = shared_tiny_run(tmp_path_factory)
+    for k in range(10):  # the same store and model for every split: the spread must be zero
+        (tmp_path / f"store{k}.h5").write_bytes(store.read_bytes())
+        (tmp_path / f"ckpt{k}.pt").write_bytes(checkpoint.read_bytes())
+    common = ["--device", "cpu", "--workers", "0", "--json"]
+    result = invoke(["evaluate", "--store", str(tmp_path / "store{split}.h5"),
+                     "--checkpoint", str(tmp_path / "ckpt{split}.pt"), "--all-splits", *common])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["splits"] == 10 and summary["mAP"]["std"] < 1e-9 and 0 < summary["mAP"]["mean"] <= 1
+    single = json.loads(invoke(["evaluate", "--store", str(store), "--checkpoint", str(checkpoint), *common]).output)
+    assert abs(single["mAP"] - summary["mAP"]["mean"]) < 1e-9
+    reranked = invoke(["evaluate", "--store", str(store), "--checkpoint", str(checkpoint), "--rerank", "--k1", "4",
+                       "--k2", "2", *common])
+    assert reranked.exit_code == 0, reranked.output
+    assert 0 <= json.loads(reranked.output)["mAP"] <= 1
+    clash = invoke(["evaluate", "--store", str(store), "--checkpoint", str(checkpoint), "--split", "1", "--all-splits"])
+    assert clash.exit_code != 0 and "contradict" in str(clash.exception)
