@@ -15,9 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from flowprep.datasets.base import NUM_SPLITS, DatasetAdapter, FrameName, Tracklet, ordered_frames
+from flowprep.datasets.base import NUM_SPLITS, DatasetAdapter, FrameName, Tracklet
 from flowprep.datasets.matfile import load_integer_matrix
-from flowprep.datasets.twocam import CameraSequence, Split, checked_split, numbered_folders, split_tracklets
+from flowprep.datasets.twocam import (
+    CameraSequence,
+    Split,
+    checked_split,
+    numbered_folders,
+    read_sequence,
+    split_tracklets,
+)
 from flowprep.errors import DatasetError
 
 PERSON_FOLDER = re.compile(r"person(\d+)")
@@ -55,12 +62,7 @@ class ILidsVidAdapter(DatasetAdapter):
         return split_tracklets(people, self._split(ordered_persons))
 
     def _sequence(self, folder: Path, camid: int) -> CameraSequence:
-        name = f"cam{camid}_{folder.name}"
-        frames = [_frame(path) for path in folder.iterdir() if path.suffix.lower() == ".png"]
-        if not frames:
-            raise DatasetError(f"{folder}: tracklet {name} has no frames")
-        pid = int(PERSON_FOLDER.fullmatch(folder.name).group(1))
-        return CameraSequence(name, camid, ordered_frames(name, frames, pid=pid, camid=camid))
+        return read_sequence(folder, f"cam{camid}_{folder.name}", camid, _frame, PERSON_FOLDER)
 
     def _split(self, ordered_persons: list[int]) -> Split:
         path = self.existing_file(self.splits_file or self.root / SPLITS_PATH)

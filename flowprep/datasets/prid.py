@@ -23,8 +23,15 @@ import re
 from pathlib import Path
 from typing import Sequence
 
-from flowprep.datasets.base import NUM_SPLITS, DatasetAdapter, FrameName, Tracklet, ordered_frames
-from flowprep.datasets.twocam import CameraSequence, Split, checked_split, numbered_folders, split_tracklets
+from flowprep.datasets.base import NUM_SPLITS, DatasetAdapter, FrameName, Tracklet
+from flowprep.datasets.twocam import (
+    CameraSequence,
+    Split,
+    checked_split,
+    numbered_folders,
+    read_sequence,
+    split_tracklets,
+)
 from flowprep.errors import DatasetError
 
 SHARED_PERSONS = 200
@@ -73,12 +80,7 @@ class Prid2011Adapter(DatasetAdapter):
         return split_tracklets(people, split)
 
     def _sequence(self, folder: Path, camera: str, camid: int) -> CameraSequence:
-        name = f"{camera}_{folder.name}"
-        frames = [_frame(path) for path in folder.iterdir() if path.suffix.lower() == ".png"]
-        if not frames:
-            raise DatasetError(f"{folder}: tracklet {name} has no frames")
-        pid = int(PERSON_FOLDER.fullmatch(folder.name).group(1))
-        return CameraSequence(name, camid, ordered_frames(name, frames, pid=pid, camid=camid))
+        return read_sequence(folder, f"{camera}_{folder.name}", camid, _frame, PERSON_FOLDER)
 
     def _split(self, persons: list[int]) -> Split:
         if self.splits_file is None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
-from flowprep.datasets.base import Tracklet
+from flowprep.datasets.base import FrameName, Tracklet, ordered_frames
 from flowprep.errors import DatasetError
 
 
@@ -22,6 +22,17 @@ class CameraSequence:
     name: str
     camid: int
     frames: tuple[Path, ...]
+
+
+def read_sequence(
+    folder: Path, name: str, camid: int, parse: Callable[[Path], FrameName], person: re.Pattern[str]
+) -> CameraSequence:
+    """One person's PNG frames in one camera folder, parsed by ``parse`` and ordered by frame number."""
+    frames = [parse(path) for path in folder.iterdir() if path.suffix.lower() == ".png"]
+    if not frames:
+        raise DatasetError(f"{folder}: tracklet {name} has no frames")
+    pid = int(person.fullmatch(folder.name).group(1))
+    return CameraSequence(name, camid, ordered_frames(name, frames, pid=pid, camid=camid))
 
 
 @dataclass(frozen=True)
