@@ -177,6 +177,7 @@ class Trainer:
                 self._checkpoint(epoch + 1, evaluation if scalars.get("eval/mAP") is not None else None)
         self.log.close()
         if self.ctx.world_size > 1:
+            dist.barrier()  # rank 0 may still be evaluating: leave the group together
             dist.destroy_process_group()
         return evaluation
 
