@@ -26,13 +26,6 @@ SIZE = ["--size", "64x32", "--flow", "dis", "--flow-param", "preset=ultrafast", 
 
 
 @pytest.fixture(scope="module")
-def mars_root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("mars") / "mars"
-    write_dataset("mars", root, identities=6, cameras=3, seed=1)
-    return root
-
-
-@pytest.fixture(scope="module")
 def reference_store(mars_root, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ref") / "mars.h5"
     run(["extract", "--dataset", "mars", "--root", str(mars_root), "--out", str(out), "--workers", "1", *SIZE])

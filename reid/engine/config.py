@@ -10,6 +10,15 @@ from pathlib import Path
 MODEL_KEYS = ("model", "backbone", "aggregate", "attention_layer", "last_stride", "flow_encoding", "feature_dim")
 
 
+def build_from_model_config(config: dict):
+    """The (untrained) network a model config describes: what ``TrainConfig.model_config`` returns
+    and checkpoints store, so training and every tool that loads a checkpoint build it one way."""
+    from reid.models import build_model
+
+    settings = {key: config[key] for key in MODEL_KEYS[1:]}
+    return build_model(config["model"], num_classes=config["num_classes"], **settings)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     store: str

@@ -8,9 +8,8 @@ import torch
 from torch import nn
 
 from reid.engine.checkpoint import load_checkpoint
-from reid.engine.config import MODEL_KEYS
+from reid.engine.config import MODEL_KEYS, build_from_model_config
 from reid.errors import CheckpointError
-from reid.models import build_model
 
 
 def load_trained_model(path: Path, device: torch.device) -> tuple[nn.Module, dict]:
@@ -19,10 +18,7 @@ def load_trained_model(path: Path, device: torch.device) -> tuple[nn.Module, dic
     config = state.get("model_config")
     if not isinstance(config, dict) or any(k not in config for k in (*MODEL_KEYS, "num_classes")):
         raise CheckpointError(f"{path}: has no model config (not written by reid train?)")
-    model = build_model(config["model"], num_classes=config["num_classes"], backbone=config["backbone"],
-                        aggregate=config["aggregate"], attention_layer=config["attention_layer"],
-                        last_stride=config["last_stride"], flow_encoding=config["flow_encoding"],
-                        pretrained=None, feature_dim=config["feature_dim"])
+    model = build_from_model_config(config)
     try:
         result = model.load_state_dict(state["model"], strict=False)
     except RuntimeError as exc:  # tensors of other shapes raise even when strict=False

@@ -24,13 +24,12 @@ from reid.data.clips import TrainClips
 from reid.data.device import prepare_batch
 from reid.data.samplers import IdentityBatchSampler
 from reid.engine.checkpoint import check_model_config, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
-from reid.engine.config import TrainConfig
+from reid.engine.config import TrainConfig, build_from_model_config
 from reid.engine.evaluation import Evaluation, evaluate_model
 from reid.engine.events import RunLog
 from reid.engine.features import autocast
 from reid.errors import ReidError
 from reid.losses import ReidLoss
-from reid.models import build_model
 from reid.pretrained import resolve_pretrained
 
 
@@ -121,9 +120,7 @@ class Trainer:
     def _build_model(self) -> nn.Module:
         cfg = self.cfg
         # built first, so an unknown name is reported before a missing weight file
-        model = build_model(cfg.model, num_classes=self.dataset.num_classes, backbone=cfg.backbone,
-                            aggregate=cfg.aggregate, attention_layer=cfg.attention_layer, last_stride=cfg.last_stride,
-                            flow_encoding=cfg.flow_encoding, feature_dim=cfg.feature_dim)
+        model = build_from_model_config(self.model_config)
         pretrained = resolve_pretrained(cfg.pretrained, cfg.backbone)
         if pretrained is not None:
             model.load_imagenet(pretrained)

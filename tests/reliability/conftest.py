@@ -16,7 +16,6 @@ from typing import Callable
 
 import pytest
 
-from flowprep.synth import write_dataset
 from helpers_store import train_tiny_checkpoint, write_tiny_store
 
 # the extraction every crash, disk and concurrency test runs: small frames, fast flow, a journal part per tracklet
@@ -99,13 +98,6 @@ class Reference:
 
     store: Path
     seconds: float
-
-
-@pytest.fixture(scope="session")
-def mars_root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("mars") / "mars"
-    write_dataset("mars", root, identities=6, cameras=3, seed=1)
-    return root
 
 
 @pytest.fixture(scope="session")
