@@ -31,6 +31,7 @@ def summarize(reader: StoreReader) -> dict:
         "flow_params": meta.flow_params,
         "split": meta.split,
         "size": [meta.height, meta.width],
+        "flow_codec": f"{meta.flow_codec} (step {meta.flow_step:g} px)",
         "created": meta.created,
         "project_version": meta.project_version,
         "skipped_tracklets": len(meta.skipped_tracklets),

@@ -1,14 +1,14 @@
 """The HDF5 store of aligned image/flow clips: the one schema both stages share.
 
-Layout (schema version 1)::
+Layout (schema version 2)::
 
     /                      attrs: schema_version, dataset, split, flow_method, flow_params (JSON),
-                                  height, width, jpeg_quality, flow_step, created, project_version,
-                                  skipped_tracklets (JSON list of [name, reason])
-    /blob                  uint8 (B,)   every encoded frame: image JPEG then flow PNG, frame after frame
+                                  height, width, jpeg_quality, flow_codec, flow_step, created,
+                                  project_version, skipped_tracklets (JSON list of [name, reason])
+    /blob                  uint8 (B,)   every encoded frame: image JPEG then flow image, frame after frame
     /frames/image_offset   int64 (F,)   byte offset of frame f's JPEG in /blob
     /frames/image_size     int32 (F,)
-    /frames/flow_offset    int64 (F,)   byte offset of frame f's flow PNG in /blob
+    /frames/flow_offset    int64 (F,)   byte offset of frame f's flow image in /blob
     /frames/flow_size      int32 (F,)
     /frames/crc32          uint32 (F,)  CRC-32 of the image bytes followed by the flow bytes
     /frames/name           str (F,)     original frame file name
@@ -25,7 +25,10 @@ A tracklet's frames are consecutive, so a clip of consecutive frames is one
 contiguous byte range of /blob: one read per clip. /blob is chunked (1 MiB) but
 unfiltered (the frames are compressed already), so HDF5 reads a clip's byte range
 directly, and many worker processes can read at once. A store file only ever appears complete:
-writers build it under a temporary name and rename it into place.
+writers build it under a temporary name and rename it into place. Files are written in
+the HDF5 1.10 format, whose metadata carries checksums, so damaged metadata is an error
+rather than a structure HDF5 misreads. Version 1 (no ``flow_codec``; flow is png16) is
+still read.
 """
 
 from __future__ import annotations
@@ -49,7 +52,9 @@ from flowprep.codec import CodecError, FrameCodec
 from flowprep.datasets.base import ROLES
 from flowprep.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+HDF5_FORMAT = ("v110", "v110")  # checksummed metadata, readable by HDF5 >= 1.10
 ROLE_CODE = {role: code for code, role in enumerate(ROLES)}
 STR = h5py.string_dtype("utf-8")
 FRAME_FIELDS = ("image_offset", "image_size", "flow_offset", "flow_size", "crc32", "name")
@@ -75,19 +80,23 @@ class StoreMeta:
     height: int = FrameCodec.height
     width: int = FrameCodec.width
     jpeg_quality: int = FrameCodec.jpeg_quality
+    flow_codec: str = FrameCodec.flow_codec
     flow_step: float = FrameCodec.flow_step
     created: str = ""
     project_version: str = __version__
     schema_version: int = SCHEMA_VERSION
     skipped_tracklets: tuple[tuple[str, str], ...] = ()
 
+    def __post_init__(self) -> None:
+        self.codec  # an unknown flow codec is a CodecError here, not at the first decode
+
     @property
     def codec(self) -> FrameCodec:
-        return FrameCodec(self.height, self.width, self.jpeg_quality, self.flow_step)
+        return FrameCodec(self.height, self.width, self.jpeg_quality, self.flow_codec, self.flow_step)
 
     def content_key(self) -> dict:
         """The attributes two stores must share for their tracklets to be merged."""
-        return {k: v for k, v in asdict(self).items() if k not in ("created", "project_version", "skipped_tracklets")}
+        return {k: v for k, v in asdict(self).items() if k not in ("created", "project_version", "schema_version", "skipped_tracklets")}
 
 
 @dataclass
@@ -113,6 +122,7 @@ def _meta_attrs(meta: StoreMeta) -> dict:
     attrs = asdict(meta)
     attrs["flow_params"] = json.dumps(meta.flow_params, sort_keys=True)
     attrs["skipped_tracklets"] = json.dumps([list(item) for item in meta.skipped_tracklets])
+    attrs["schema_version"] = SCHEMA_VERSION  # what this code writes, whatever version was read
     attrs["created"] = meta.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
     return attrs
 
@@ -145,7 +155,7 @@ class StoreWriter:
         self._tracklets: dict[str, list] = {key: [] for key in TRACKLET_FIELDS}
         self._offset = 0
         try:
-            self._file = h5py.File(self._tmp, "w")
+            self._file = h5py.File(self._tmp, "w", libver=HDF5_FORMAT)
             self._blob = self._file.create_dataset(
                 "blob", shape=(0,), maxshape=(None,), dtype=np.uint8, chunks=(self.BLOB_CHUNK,)
             )
@@ -415,10 +425,13 @@ def _read_meta(f: h5py.File, path: Path) -> StoreMeta:
     version = f.attrs.get("schema_version")
     if version is None:
         raise StoreError(f"{path}: not a flowprep store (no schema_version attribute)")
-    if int(version) != SCHEMA_VERSION:
-        raise StoreError(f"{path}: schema version {int(version)} is not supported (this flowprep reads version {SCHEMA_VERSION})")
+    if int(version) not in READABLE_VERSIONS:
+        raise StoreError(f"{path}: schema version {int(version)} is not supported "
+                         f"(this flowprep reads versions {', '.join(map(str, READABLE_VERSIONS))})")
     try:
-        attrs = {k: f.attrs[k] for k in StoreMeta.__dataclass_fields__}
+        # read the known names only: listing every attribute of a damaged file can make HDF5 hang
+        attrs = {k: f.attrs[k] for k in StoreMeta.__dataclass_fields__ if k != "flow_codec"}
+        attrs["flow_codec"] = f.attrs["flow_codec"] if int(version) >= 2 else "png16"
         return StoreMeta(
             dataset=str(attrs["dataset"]),
             flow_method=str(attrs["flow_method"]),
@@ -427,6 +440,7 @@ def _read_meta(f: h5py.File, path: Path) -> StoreMeta:
             height=int(attrs["height"]),
             width=int(attrs["width"]),
             jpeg_quality=int(attrs["jpeg_quality"]),
+            flow_codec=str(attrs["flow_codec"]),
             flow_step=float(attrs["flow_step"]),
             created=str(attrs["created"]),
             project_version=str(attrs["project_version"]),

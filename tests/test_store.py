@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import h5py
 import numpy as np
 import pytest
 
-from flowprep.codec import FrameCodec
+from flowprep.codec import CodecError, FrameCodec
 from flowprep.errors import StoreError
 from flowprep.integrity import summarize, verify
-from flowprep.store import EncodedTracklet, StoreMeta, concatenate_stores, open_store, write_store
+from flowprep.store import SCHEMA_VERSION, EncodedTracklet, StoreMeta, concatenate_stores, open_store, write_store
 
 CODEC = FrameCodec(height=32, width=16)
 META = StoreMeta(dataset="mars", flow_method="dis", height=32, width=16)
@@ -23,14 +25,65 @@ def make_tracklet(order: int, frames: int, role: str = "train", pid: int | None 
                            [f"f{k}.jpg" for k in range(frames)], images, flows)
 
 
-def test_codec_round_trip_keeps_flow_within_half_a_step():
-    flow = np.random.default_rng(0).normal(0, 5, (2, 32, 16)).astype(np.float32)
-    decoded = CODEC.decode_flow(CODEC.encode_flow(flow))
-    assert decoded.shape == (2, 32, 16)
-    assert np.abs(decoded - flow).max() <= CODEC.flow_step / 2 + 1e-6
+def smooth_flow(height: int, width: int) -> np.ndarray:
+    """A rotation plus a translation: the smooth kind of field estimators produce, up to ~21 px."""
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    return np.stack([0.3 * (y - height / 2) + 3.0, -0.3 * (x - width / 2) - 1.5])
+
+
+def test_png16_flow_is_lossless_to_half_a_step():
+    codec = FrameCodec.with_flow_codec("png16", 32, 16)
+    flow = np.random.default_rng(0).normal(0, 50, (2, 32, 16)).astype(np.float32)
+    decoded = codec.decode_flow(codec.encode_flow(flow))
+    assert decoded.shape == (2, 32, 16) and codec.flow_step == 1 / 8
+    assert np.abs(decoded - flow).max() <= codec.flow_step / 2 + 1e-3  # float32 arithmetic near code 32768
+
+
+def test_jpeg_flow_is_close_within_range_and_clipped_beyond():
+    codec = FrameCodec.with_flow_codec("jpeg", 64, 32)
+    flow = smooth_flow(64, 32)
+    error = np.abs(codec.decode_flow(codec.encode_flow(flow)) - flow)
+    assert error.mean() < 0.1 and error.max() < 0.5  # step 1/4 px, so 1/8 px from rounding alone
+    far = np.full((2, 64, 32), 100.0, np.float32)
+    far[1] = -100.0
+    clipped = codec.decode_flow(codec.encode_flow(far))
+    assert np.allclose(clipped[0], 127 * codec.flow_step, atol=0.3) and np.allclose(clipped[1], -32.0, atol=0.3)
+
+
+def test_jpeg_flow_is_smaller_than_png16():
+    flow = smooth_flow(64, 32) + np.random.default_rng(1).normal(0, 0.3, (2, 64, 32)).astype(np.float32)
+    sizes = {name: len(FrameCodec.with_flow_codec(name, 64, 32).encode_flow(flow)) for name in ("jpeg", "png16")}
+    assert sizes["jpeg"] < sizes["png16"]
+
+
+def test_unknown_flow_codec_is_refused():
+    with pytest.raises(CodecError, match="unknown flow codec 'webp'"):
+        FrameCodec.with_flow_codec("webp")
+    with pytest.raises(CodecError, match="unknown flow codec"):
+        StoreMeta(dataset="mars", flow_method="dis", flow_codec="webp")
+
+
+def test_image_round_trip_returns_rgb():
     image = np.full((32, 16, 3), (10, 20, 200), np.uint8)  # BGR: red-ish
     rgb = CODEC.decode_image(CODEC.encode_image(image))
     assert abs(int(rgb[0, 0, 0]) - 200) < 4 and abs(int(rgb[0, 0, 2]) - 10) < 4
+
+
+def test_version_1_store_reads_as_png16_and_is_rewritten_as_current(tmp_path):
+    png = FrameCodec.with_flow_codec("png16", 32, 16)
+    meta = replace(META, flow_codec="png16", flow_step=png.flow_step)
+    flow = smooth_flow(32, 16)
+    tracklet = replace(make_tracklet(0, 2), flows=[png.encode_flow(flow)] * 2)
+    write_store(tmp_path / "v1.h5", meta, [tracklet])
+    with h5py.File(tmp_path / "v1.h5", "r+") as f:  # what version 1 wrote: no flow_codec
+        del f.attrs["flow_codec"]
+        f.attrs["schema_version"] = 1
+    with open_store(tmp_path / "v1.h5") as reader:
+        assert reader.meta.flow_codec == "png16" and reader.meta.schema_version == 1
+        np.testing.assert_allclose(reader.read_clip(0, [1])[1][0], flow, atol=png.flow_step / 2)
+    concatenate_stores([tmp_path / "v1.h5"], tmp_path / "v2.h5")
+    with open_store(tmp_path / "v2.h5") as reader:
+        assert reader.meta.schema_version == SCHEMA_VERSION and reader.meta.flow_codec == "png16"
 
 
 def test_round_trip_reads_back_every_field(tmp_path):

@@ -22,7 +22,7 @@ def command(store: Path, as_json: bool) -> None:
         return
     click.echo(f"{store}: schema {info['schema_version']}, dataset {info['dataset']}, split {info['split']}, "
                f"flow {info['flow']} {json.dumps(info['flow_params'], sort_keys=True)}, "
-               f"size {info['size'][0]}x{info['size'][1]}, created {info['created']} by {info['project_version']}")
+               f"size {info['size'][0]}x{info['size'][1]}, flow stored as {info['flow_codec']}, created {info['created']} by {info['project_version']}")
     click.echo(f"{'role':<8} {'tracklets':>10} {'identities':>11} {'frames':>10}")
     for role, counts in info["splits"].items():
         click.echo(f"{role:<8} {counts['tracklets']:>10} {counts['identities']:>11} {counts['frames']:>10}")
