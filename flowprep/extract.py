@@ -59,8 +59,11 @@ class ExtractSummary:
     skipped_frames: list[tuple[str, str, str]] = field(default_factory=list)  # tracklet, frame, reason
     skipped_tracklets: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    already_complete: bool = False  # --resume found the store finished by an earlier run
 
     def report(self) -> str:
+        if self.already_complete:
+            return f"already complete ({self.tracklets} tracklets, {self.frames} frames); nothing to do"
         lines = [
             f"wrote {self.tracklets} tracklets, {self.frames} frames in {self.seconds:.1f} s"
             + (f" ({self.frames / self.seconds:.0f} frames/s)" if self.seconds > 0 else "")
@@ -167,6 +170,7 @@ class ExtractOptions:
     workers: int = 1
     height: int = 256
     width: int = 128
+    flow_codec: str = "jpeg"
     resume: bool = False
     overwrite: bool = False
     shard: Shard = Shard()
@@ -181,8 +185,8 @@ def _check_destination(opts: ExtractOptions, journal: PartsJournal) -> None:
     if opts.overwrite:
         journal.reset()
         return
-    if opts.out.exists() and not journal.exists():
-        raise FlowprepError(f"{opts.out}: store exists; pass --overwrite to replace it")
+    if opts.out.exists() and not journal.exists() and not opts.resume:
+        raise FlowprepError(f"{opts.out}: store exists; pass --overwrite to replace it (or --resume to accept it if finished)")
     if journal.exists() and not opts.resume:
         raise FlowprepError(f"{journal.folder}: an interrupted run left its parts; pass --resume to continue or --overwrite to restart")
 
@@ -194,7 +198,7 @@ def extract(opts: ExtractOptions, progress: bool = True) -> ExtractSummary:
     started = time.monotonic()
     tracklets = load_tracklets(opts.dataset, opts.root, split=opts.split, protocol=opts.protocol)
     estimator = create_estimator(opts.flow, device=opts.device, weights=opts.weights, **opts.flow_params)
-    codec = FrameCodec(height=opts.height, width=opts.width)
+    codec = FrameCodec.with_flow_codec(opts.flow_codec, height=opts.height, width=opts.width)
     meta = StoreMeta(
         dataset=opts.dataset,
         flow_method=estimator.name,
@@ -203,12 +207,15 @@ def extract(opts: ExtractOptions, progress: bool = True) -> ExtractSummary:
         height=codec.height,
         width=codec.width,
         jpeg_quality=codec.jpeg_quality,
+        flow_codec=codec.flow_codec,
         flow_step=codec.flow_step,
     )
     opts.out.parent.mkdir(parents=True, exist_ok=True)
     journal = PartsJournal(opts.out, meta, flush_seconds=opts.flush_seconds)
     with RunLock(opts.out):
         _check_destination(opts, journal)
+        if opts.out.exists() and not journal.exists():  # --resume after an earlier run finished
+            return _finished_summary(opts.out, meta, started)
         done = journal.done()
         mine = [(i, t) for i, t in enumerate(tracklets) if opts.shard.selects(t)]
         todo = [(i, t) for i, t in mine if t.name not in done]
@@ -234,6 +241,18 @@ def extract(opts: ExtractOptions, progress: bool = True) -> ExtractSummary:
     summary.skipped_tracklets = list(merged.skipped_tracklets)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _finished_summary(store: Path, meta: StoreMeta, started: float) -> ExtractSummary:
+    """A requeued job that finds its store finished succeeds, if the store was made with these settings."""
+    from flowprep.store import open_store
+
+    with open_store(store) as reader:
+        if reader.meta.content_key() != meta.content_key():
+            raise FlowprepError(f"{store}: finished with other settings (dataset, split, flow or size); "
+                                "pass --overwrite to replace it")
+        return ExtractSummary(tracklets=len(reader.tracklets), frames=reader.num_frames, already_complete=True,
+                              seconds=time.monotonic() - started)
 
 
 def _count_store(path: Path) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from flowprep.cli import cli
 from flowprep.errors import FlowprepError
 from flowprep.extract import ExtractOptions, Shard, extract, make_chunks
 from flowprep.flow import create_estimator, flows_for_tracklets, tracklet_flow
-from flowprep.store import open_store
+from flowprep.store import SCHEMA_VERSION, open_store
 from flowprep.synth import write_dataset
 from storetools import store_content, store_order
 
@@ -40,7 +40,7 @@ def run(args: list[str]) -> str:
 
 def test_extract_then_inspect_verify_show_on_mars(mars_root, reference_store, tmp_path):
     info = json.loads(run(["inspect", str(reference_store), "--json"]))
-    assert info["schema_version"] == 1 and info["dataset"] == "mars" and info["flow"] == "dis"
+    assert info["schema_version"] == SCHEMA_VERSION and info["dataset"] == "mars" and info["flow"] == "dis"
     from flowprep.datasets import load_tracklets
 
     tracklets = load_tracklets("mars", mars_root)
@@ -74,6 +74,22 @@ def test_store_flow_is_the_estimators_flow(mars_root, reference_store):
     assert np.corrcoef(expected[1:].ravel(), flows[1:].ravel())[0, 1] > 0.8
 
 
+def test_png16_flow_codec_stores_the_same_flow_losslessly(mars_root, reference_store, tmp_path):
+    out = tmp_path / "png16.h5"
+    run(["extract", "--dataset", "mars", "--root", str(mars_root), "--out", str(out), "--workers", "1",
+         "--flow-codec", "png16", *SIZE])
+    assert "png16 (step 0.125 px)" in run(["inspect", str(out)])
+    with open_store(reference_store) as jpeg, open_store(out) as png:
+        assert (jpeg.meta.flow_codec, png.meta.flow_codec) == ("jpeg", "png16")
+        index = int(np.argmax(png.tracklets.frame_count))
+        frames = range(int(png.tracklets.frame_count[index]))
+        (jpeg_images, jpeg_flows), (png_images, png_flows) = jpeg.read_clip(index, frames), png.read_clip(index, frames)
+    np.testing.assert_array_equal(jpeg_images, png_images)
+    in_range = np.abs(png_flows) < 31
+    assert in_range.mean() > 0.9
+    assert np.abs(jpeg_flows - png_flows)[in_range].mean() < 0.15  # the two steps alone differ by 1/8 px
+
+
 def test_pairs_pooled_across_tracklets_match_one_by_one():
     rng = np.random.default_rng(0)
     tracklets = [rng.integers(0, 255, (n, 24, 16, 3), dtype=np.uint8) for n in (1, 3, 0, 6)]
@@ -102,6 +118,18 @@ def test_existing_store_is_refused_without_a_flag(mars_root, reference_store):
                                       str(reference_store), *SIZE])
     assert result.exit_code != 0
     assert "pass --overwrite" in str(result.exception) + result.output
+
+
+def test_resume_on_a_finished_store_succeeds_without_touching_it(mars_root, reference_store):
+    """A requeued cluster job finds its store finished: success, the file unchanged."""
+    before = (reference_store.stat().st_mtime_ns, reference_store.read_bytes())
+    output = run(["extract", "--dataset", "mars", "--root", str(mars_root), "--out", str(reference_store),
+                  "--workers", "1", "--resume", *SIZE])
+    assert "already complete" in output and "nothing to do" in output
+    assert (reference_store.stat().st_mtime_ns, reference_store.read_bytes()) == before
+    other = CliRunner().invoke(cli, ["extract", "--dataset", "mars", "--root", str(mars_root), "--out",
+                                     str(reference_store), "--resume", *SIZE[2:], "--size", "32x16"])
+    assert other.exit_code != 0 and "finished with other settings" in str(other.exception) + other.output
 
 
 def test_shards_merge_to_the_same_store(mars_root, reference_store, tmp_path):

@@ -57,6 +57,8 @@ def _choose_flow(flow: str, device: str, weights: Path | None) -> tuple[str, str
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes (CPU flow) or reader threads [default: all cores].")
 @click.option("--size", default="256x128", show_default=True, help="Stored frame size HxW.")
+@click.option("--flow-codec", type=click.Choice(["jpeg", "png16"]), default="jpeg", show_default=True,
+              help="How flow is stored: jpeg (1/4 px, +-32 px, fast) or png16 (lossless 1/8 px).")
 @click.option("--split", type=click.IntRange(0, 9), default=None, help="iLIDS-VID/PRID split [default: 0].")
 @click.option("--protocol", type=click.Choice(["standard", "matlab"]), default="standard", show_default=True,
               help="MARS: matlab also puts every query into the gallery.")
@@ -68,7 +70,7 @@ def _choose_flow(flow: str, device: str, weights: Path | None) -> tuple[str, str
 @click.option("--flow-param", "flow_params", multiple=True, metavar="KEY=VALUE",
               help="A parameter of the flow method, e.g. preset=fast (dis) or winsize=21 (farneback).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def command(dataset, root, out, flow, weights, device, workers, size, split, protocol, shard, resume, overwrite,
+def command(dataset, root, out, flow, weights, device, workers, size, flow_codec, split, protocol, shard, resume, overwrite,
             flush_every, flow_params, quiet) -> None:
     """Read DATASET, compute optical flow for every tracklet, write one HDF5 store."""
     from flowprep.datasets.base import resolve_root
@@ -88,6 +90,7 @@ def command(dataset, root, out, flow, weights, device, workers, size, split, pro
         workers=workers or os.cpu_count() or 1,
         height=height,
         width=width,
+        flow_codec=flow_codec,
         resume=resume,
         overwrite=overwrite,
         shard=parsed_shard,
