@@ -80,3 +80,17 @@ def test_run_log_writes_csv_and_framed_events(tmp_path):
     records = read_records(events)
     assert len(records) == 2 and b"brain.Event:2" in records[0]
     assert b"train/loss" in records[1] and struct.pack("<f", 1.5) in records[1]
+
+
+def test_resumed_run_log_forgets_steps_after_the_checkpoint(tmp_path):
+    """A run killed between logging epoch 3 and checkpointing it: the resumed run logs epoch 3 once."""
+    killed = RunLog(tmp_path)
+    for step in (1, 2, 3):
+        killed.log(step, {"train/loss": float(step), "train/lr": 0.1})
+    killed.close()
+    resumed = RunLog(tmp_path, resumed_step=2)
+    resumed.log(3, {"train/loss": 3.5, "train/lr": 0.1})
+    resumed.close()
+    rows = (tmp_path / "metrics.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in rows[1:]] == ["1", "1", "2", "2", "3", "3"]
+    assert "3,train/loss,3.5" in rows and "3,train/loss,3" not in rows

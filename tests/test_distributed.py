@@ -78,13 +78,18 @@ def buffers_kept(model: torch.nn.Module) -> Iterator[None]:
             buffer.copy_(saved[name])
 
 
-def hand_sharded_run(store: Path, out: Path, rank_slices: RankSlices) -> dict[str, torch.Tensor]:
-    """Train in one process as DDP ranks that got ``rank_slices(global batch)`` would; return the weights."""
+def hand_sharded_run(store: Path, out: Path, rank_slices: RankSlices,
+                     losses: list[float] | None = None) -> dict[str, torch.Tensor]:
+    """Train in one process as DDP ranks that got ``rank_slices(global batch)`` would; return the weights.
+
+    ``losses`` receives each epoch's mean loss over every slice of every batch.
+    """
     trainer = Trainer(TrainConfig(store=str(store), out=str(out), **TRAIN), progress=False)
     model, optimizer = trainer.model, trainer.optimizer
     model.train()
     for epoch in range(trainer.cfg.epochs):
         trainer.sampler.set_epoch(epoch)  # a 1-process sampler: its batches are the global batches
+        slice_losses = []
         for batch in trainer.sampler.global_batches():
             optimizer.zero_grad(set_to_none=True)
             slices = rank_slices(batch)
@@ -94,8 +99,11 @@ def hand_sharded_run(store: Path, out: Path, rank_slices: RankSlices) -> dict[st
                     images, flows = prepare_batch(images, flows, trainer.device)
                     loss, _ = trainer.loss(model(images, flows), labels)
                     (loss / len(slices)).backward()
+                    slice_losses.append(loss.item())
             optimizer.step()
         trainer.scheduler.step()
+        if losses is not None:
+            losses.append(sum(slice_losses) / len(slice_losses))
     return model.state_dict()
 
 
@@ -124,8 +132,8 @@ def store(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def ddp_weights(store, tmp_path_factory) -> dict[str, torch.Tensor]:
-    """Rank 0's last.pt after ``torchrun --nproc-per-node 2 -m reid.cli train`` on the CPU."""
+def ddp_run(store, tmp_path_factory) -> Path:
+    """The run folder of ``torchrun --nproc-per-node 2 -m reid.cli train`` on the CPU."""
     out = tmp_path_factory.mktemp("ddp") / "run"
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(WORLD_SIZE),
                "-m", "reid.cli", "train", "--store", str(store), "--out", str(out), "--quiet", *cli_flags(TRAIN)]
@@ -134,14 +142,25 @@ def ddp_weights(store, tmp_path_factory) -> dict[str, torch.Tensor]:
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"{out}: trained 2 epochs" in done.stdout
     assert done.stdout.count("trained 2 epochs") == 1  # only rank 0 reports
-    return load_checkpoint(out / "last.pt")["model"]
+    return out
 
 
-def test_two_ranks_equal_one_process_running_both_slices(store, ddp_weights, tmp_path, one_thread):
-    reference = hand_sharded_run(store, tmp_path / "reference", ddp_slices)
+@pytest.fixture(scope="module")
+def ddp_weights(ddp_run) -> dict[str, torch.Tensor]:
+    """Rank 0's last.pt: the weights every rank ended with."""
+    return load_checkpoint(ddp_run / "last.pt")["model"]
+
+
+def test_two_ranks_equal_one_process_running_both_slices(store, ddp_run, ddp_weights, tmp_path, one_thread):
+    losses: list[float] = []
+    reference = hand_sharded_run(store, tmp_path / "reference", ddp_slices, losses)
     untrained = Trainer(TrainConfig(store=str(store), out=str(tmp_path / "untrained"), **TRAIN), progress=False)
     assert largest_difference(ddp_weights, untrained.model.state_dict()) > 1000 * TOLERANCE  # it did train
     assert largest_difference(ddp_weights, reference) < TOLERANCE
+    # the logged loss is the mean over both ranks' slices, not rank 0's half alone
+    rows = [line.split(",") for line in (ddp_run / "metrics.csv").read_text().splitlines()[1:]]
+    logged = [float(value) for _, name, value in rows if name == "train/total"]
+    assert logged == pytest.approx(losses, rel=1e-5)
 
 
 @pytest.mark.parametrize("broken", [

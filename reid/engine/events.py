@@ -8,6 +8,7 @@ masked CRC-32C that TFRecord frames carry.
 from __future__ import annotations
 
 import csv
+import os
 import socket
 import struct
 import time
@@ -76,11 +77,13 @@ def tfrecord(data: bytes) -> bytes:
 class RunLog:
     """Appends scalars to ``metrics.csv`` and to a TensorBoard event file in the run folder."""
 
-    def __init__(self, run_dir: Path, enabled: bool = True):
+    def __init__(self, run_dir: Path, enabled: bool = True, resumed_step: int = 0):
+        """``resumed_step``: the checkpoint's step; rows after it came from a run killed before its next checkpoint."""
         self.enabled = enabled
         self.csv_path = Path(run_dir) / "metrics.csv"
         if not enabled:
             return
+        self._drop_rows_after(resumed_step)
         name = f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}"
         self._events = open(Path(run_dir) / name, "ab")
         self._events.write(tfrecord(encode_event(time.time(), 0, file_version="brain.Event:2")))
@@ -100,6 +103,20 @@ class RunLog:
         for name, value in scalars.items():
             self._events.write(tfrecord(encode_event(now, step, tag=name, value=float(value))))
         self._events.flush()
+
+    def _drop_rows_after(self, step: int) -> None:
+        """Forget what a killed run logged after its last checkpoint, so each step appears once."""
+        if not self.csv_path.exists():
+            return
+        with open(self.csv_path, newline="") as handle:
+            rows = list(csv.reader(handle))
+        kept = rows[:1] + [row for row in rows[1:] if row and row[0].isdigit() and int(row[0]) <= step]
+        if len(kept) == len(rows):
+            return
+        tmp = self.csv_path.with_name(self.csv_path.name + ".tmp")
+        with open(tmp, "w", newline="") as handle:
+            csv.writer(handle).writerows(kept)
+        os.replace(tmp, self.csv_path)
 
     def close(self) -> None:
         if self.enabled:

@@ -115,7 +115,7 @@ class Trainer:
         if self.ctx.is_main:
             self._prepare_run_dir(resume)
         self.network = self._wrap(self.model)
-        self.log = RunLog(self.out, enabled=self.ctx.is_main)
+        self.log = RunLog(self.out, enabled=self.ctx.is_main, resumed_step=self.start_epoch)
 
     def _build_model(self) -> nn.Module:
         cfg = self.cfg
@@ -211,10 +211,21 @@ class Trainer:
             bar.update()
         bar.close()
         self.scheduler.step()
-        scalars = {f"train/{k}": v / max(seen, 1) for k, v in sums.items()}
+        scalars = {f"train/{k}": v for k, v in self._mean_over_ranks(sums, seen).items()}
         scalars["train/lr"] = self.optimizer.param_groups[0]["lr"]
         scalars["train/clips_per_s"] = clips / max(time.monotonic() - started, 1e-9)
         return scalars
+
+    def _mean_over_ranks(self, sums: dict[str, float], batches: int) -> dict[str, float]:
+        """Per-batch means of the loss parts over every rank's slices, not over rank 0's alone."""
+        keys = sorted(sums)
+        totals = torch.tensor([sums[k] for k in keys] + [float(batches)], dtype=torch.float64)
+        if self.ctx.world_size > 1:
+            totals = totals.to(self.device)  # NCCL reduces device tensors only
+            dist.all_reduce(totals)
+            totals = totals.cpu()
+        count = max(float(totals[-1]), 1.0)
+        return {key: float(total) / count for key, total in zip(keys, totals[:-1])}
 
     def _evaluate(self) -> Evaluation:
         return evaluate_model(self.model, self.store, seq_len=self.cfg.seq_len, device=self.device,

@@ -170,9 +170,11 @@ class TrainRun:
 
 
 def logged_epochs(run_dir: Path) -> list[int]:
+    """The epochs in metrics.csv, in file order, each as often as it was logged (not per scalar)."""
     path = run_dir / "metrics.csv"
     lines = path.read_text().splitlines()[1:] if path.exists() else []
-    return [int(line.split(",")[0]) for line in lines]
+    steps = [int(line.split(",")[0]) for line in lines]
+    return [step for i, step in enumerate(steps) if i == 0 or steps[i - 1] != step]
 
 
 def test_train_killed_at_random_points_resumes_to_the_uninterrupted_weights(tiny_store, tmp_path):
@@ -186,7 +188,6 @@ def test_train_killed_at_random_points_resumes_to_the_uninterrupted_weights(tiny
     survived = 1
     for kind in ("after-epochs", "checkpoint-write", "timed"):
         epoch = load_checkpoint(killed / "last.pt")["epoch"]
-        logged = len(logged_epochs(killed))
         run = TrainRun(tiny_store, killed, "--resume")
         if kind == "after-epochs":
             wanted = rng.randint(1, 2)
@@ -198,8 +199,9 @@ def test_train_killed_at_random_points_resumes_to_the_uninterrupted_weights(tiny
             run_seconds = (straight / "last.pt").stat().st_mtime - started
             ready, delay = (lambda: True), rng.uniform(0.3, 0.7) * run_seconds
         survived += kill_when(run.process, ready, delay)
-        resumed_epochs = logged_epochs(killed)[logged:]
-        assert not resumed_epochs or resumed_epochs[0] == epoch + 1, "the resumed run did not continue from last.pt"
+        logged = logged_epochs(killed)
+        assert logged == list(range(1, len(logged) + 1)), f"epochs logged twice or skipped: {logged}"
+        assert len(logged) >= epoch, "the resumed run did not continue from last.pt"
         assert load_checkpoint(killed / "last.pt")["epoch"] >= epoch
     final = subprocess.run(train_command(tiny_store, killed, TRAIN_EPOCHS, "--resume"), env=CHILD_ENV,
                            capture_output=True, text=True)
@@ -210,6 +212,7 @@ def test_train_killed_at_random_points_resumes_to_the_uninterrupted_weights(tiny
     assert uninterrupted.wait() == 0
     expected, got = load_checkpoint(straight / "last.pt"), load_checkpoint(killed / "last.pt")
     assert got["epoch"] == expected["epoch"] == TRAIN_EPOCHS
+    assert logged_epochs(killed) == logged_epochs(straight) == list(range(1, TRAIN_EPOCHS + 1))
     assert expected["model"].keys() == got["model"].keys()
     differing = [key for key, tensor in expected["model"].items() if not torch.equal(tensor, got["model"][key])]
     assert not differing, f"weights differ from the uninterrupted run: {differing[:5]}"
