@@ -30,22 +30,20 @@ def flows_for_tracklets(estimator: FlowEstimator, tracklets: Sequence[np.ndarray
     """
     for frames in tracklets:
         _check_frames(frames)
-    firsts = [frames[:-1] for frames in tracklets if len(frames) >= 2]
-    seconds = [frames[1:] for frames in tracklets if len(frames) >= 2]
-    pooled = np.empty((0,), np.float32)
-    if firsts:
-        first, second = np.concatenate(firsts), np.concatenate(seconds)
-        batch = max(1, int(estimator.preferred_batch))
-        pooled = np.concatenate([estimator(first[s : s + batch], second[s : s + batch]) for s in range(0, len(first), batch)])
-    flows, used = [], 0
-    for frames in tracklets:
-        count, height, width = frames.shape[:3]
-        flow = np.zeros((count, 2, height, width), dtype=np.float32)
-        if count >= 2:
-            flow[1:] = pooled[used : used + count - 1]
+    # each batch is stacked from its pairs and its flow written straight into the tracklets'
+    # arrays: concatenating whole tracklets in and out cost more than DIS itself on fresh memory
+    flows = [np.zeros((len(frames), 2, *frames.shape[1:3]), dtype=np.float32) for frames in tracklets]
+    pairs = [(k, t) for k, frames in enumerate(tracklets) for t in range(1, len(frames))]
+    batch = max(1, int(estimator.preferred_batch))
+    for start in range(0, len(pairs), batch):
+        chosen = pairs[start : start + batch]
+        first = np.stack([tracklets[k][t - 1] for k, t in chosen])
+        second = np.stack([tracklets[k][t] for k, t in chosen])
+        for (k, t), flow in zip(chosen, estimator(first, second)):
+            flows[k][t] = flow
+    for flow in flows:
+        if len(flow) >= 2:
             flow[0] = flow[1]
-            used += count - 1
-        flows.append(flow)
     return flows
 
 
