@@ -26,9 +26,9 @@ contiguous byte range of /blob: one read per clip. /blob is chunked (1 MiB) but
 unfiltered (the frames are compressed already), so HDF5 reads a clip's byte range
 directly, and many worker processes can read at once. A store file only ever appears complete:
 writers build it under a temporary name and rename it into place. Files are written in
-the HDF5 1.10 format, whose metadata carries checksums, so damaged metadata is an error
-rather than a structure HDF5 misreads. Version 1 (no ``flow_codec``; flow is png16) is
-still read.
+the HDF5 1.10 format, whose metadata carries checksums, and every string is fixed-length
+(see ``_fixed_text``), so damaged metadata is an error rather than a structure HDF5
+misreads or loops on. Version 1 (no ``flow_codec``; flow is png16) is still read.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 HDF5_FORMAT = ("v110", "v110")  # checksummed metadata, readable by HDF5 >= 1.10
 ROLE_CODE = {role: code for code, role in enumerate(ROLES)}
-STR = h5py.string_dtype("utf-8")
+STR = "text"  # a column of strings, stored as fixed-length UTF-8 (see _fixed_text)
 FRAME_FIELDS = ("image_offset", "image_size", "flow_offset", "flow_size", "crc32", "name")
 TRACKLET_FIELDS = ("name", "order", "pid", "camid", "role", "frame_start", "frame_count", "skipped")
 FRAME_DTYPES = {"image_offset": np.int64, "image_size": np.int32, "flow_offset": np.int64,
@@ -206,16 +206,19 @@ class StoreWriter:
             self._reserve(64 * len(strings) + sum(map(len, strings)))
             f = self._file
             for key, value in _meta_attrs(self.meta).items():
-                f.attrs[key] = value
+                if isinstance(value, str):
+                    data = _fixed_text([value])[0]
+                    f.attrs.create(key, data, dtype=data.dtype)
+                else:
+                    f.attrs[key] = value
             for group, columns, dtypes in (
                 ("frames", self._frames, FRAME_DTYPES),
                 ("tracklets", self._tracklets, TRACKLET_DTYPES),
             ):
                 g = f.create_group(group)
                 for key, values in columns.items():
-                    dtype = dtypes[key]
-                    data = np.array(values, dtype=object if dtype is STR else dtype)
-                    g.create_dataset(key, data=data, dtype=dtype)
+                    data = _fixed_text(values) if dtypes[key] == STR else np.array(values, dtype=dtypes[key])
+                    g.create_dataset(key, data=data, dtype=data.dtype)
             f.close()
             with open(self._tmp, "rb+") as handle:
                 os.fsync(handle.fileno())
@@ -245,6 +248,19 @@ class StoreWriter:
             self.close()
         else:
             self._discard()
+
+
+def _fixed_text(values: Sequence[str]) -> np.ndarray:
+    """Strings as fixed-length UTF-8 bytes: they live inside the dataset or the checksummed
+    attribute message, not in HDF5's global heap, whose damage makes HDF5 2.0 hang on read."""
+    encoded = [value.encode("utf-8") for value in values]
+    width = max(1, max(map(len, encoded), default=1))
+    return np.array(encoded, dtype=h5py.string_dtype("utf-8", width))
+
+
+def _text(value: object) -> str:
+    """A string read back from either kind of HDF5 string (fixed-length bytes, or version 1's str)."""
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 def write_store(path: str | os.PathLike, meta: StoreMeta, tracklets: Iterable[EncodedTracklet]) -> None:
@@ -337,6 +353,10 @@ class StoreReader:
     def num_frames(self) -> int:
         return len(self._image_offset)
 
+    def encoded_bytes(self) -> tuple[int, int]:
+        """Bytes of all encoded images and of all encoded flow frames: what the codecs cost."""
+        return int(self._image_size.sum()), int(self._flow_size.sum())
+
     def tracklet_index(self, key: str) -> int:
         """A tracklet given by name, or by index (negative counts from the end), as users type it."""
         names = list(self.tracklets.name)
@@ -349,7 +369,7 @@ class StoreReader:
     def frame_names(self, tracklet: int) -> list[str]:
         start, count = self._span(tracklet)
         try:
-            return [n.decode() if isinstance(n, bytes) else n for n in self._handle()["frames/name"][start : start + count]]
+            return [_text(n) for n in self._handle()["frames/name"][start : start + count]]
         except DAMAGE_ERRORS as exc:
             raise damaged(self.path, exc) from exc
 
@@ -429,21 +449,21 @@ def _read_meta(f: h5py.File, path: Path) -> StoreMeta:
         raise StoreError(f"{path}: schema version {int(version)} is not supported "
                          f"(this flowprep reads versions {', '.join(map(str, READABLE_VERSIONS))})")
     try:
-        # read the known names only: listing every attribute of a damaged file can make HDF5 hang
         attrs = {k: f.attrs[k] for k in StoreMeta.__dataclass_fields__ if k != "flow_codec"}
         attrs["flow_codec"] = f.attrs["flow_codec"] if int(version) >= 2 else "png16"
+        attrs = {k: _text(v) if isinstance(v, (bytes, str)) else v for k, v in attrs.items()}
         return StoreMeta(
-            dataset=str(attrs["dataset"]),
-            flow_method=str(attrs["flow_method"]),
+            dataset=attrs["dataset"],
+            flow_method=attrs["flow_method"],
             flow_params=json.loads(attrs["flow_params"]),
             split=int(attrs["split"]),
             height=int(attrs["height"]),
             width=int(attrs["width"]),
             jpeg_quality=int(attrs["jpeg_quality"]),
-            flow_codec=str(attrs["flow_codec"]),
+            flow_codec=attrs["flow_codec"],
             flow_step=float(attrs["flow_step"]),
-            created=str(attrs["created"]),
-            project_version=str(attrs["project_version"]),
+            created=attrs["created"],
+            project_version=attrs["project_version"],
             schema_version=int(attrs["schema_version"]),
             skipped_tracklets=tuple(tuple(s) for s in json.loads(attrs["skipped_tracklets"])),
         )
@@ -461,7 +481,7 @@ def _read_index(f: h5py.File, path: Path) -> TrackletIndex:
     except (KeyError, OSError) as exc:
         raise StoreError(f"{path}: missing or unreadable dataset ({exc})") from exc
     for key in ("name", "skipped"):
-        columns[key] = np.array([v.decode() if isinstance(v, bytes) else v for v in columns[key]], dtype=object)
+        columns[key] = np.array([_text(v) for v in columns[key]], dtype=object)
     lengths = {len(v) for v in columns.values()}
     if len(lengths) != 1:
         raise StoreError(f"{path}: /tracklets columns have different lengths {sorted(lengths)}")

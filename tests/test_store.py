@@ -92,6 +92,8 @@ def test_round_trip_reads_back_every_field(tmp_path):
     with open_store(tmp_path / "s.h5") as reader:
         assert list(reader.tracklets.name) == ["t000", "t001", "t002"]
         assert reader.tracklets.frame_count.tolist() == [3, 5, 1]
+        assert reader.encoded_bytes() == (sum(len(i) for t in tracklets for i in t.images),
+                                          sum(len(f) for t in tracklets for f in t.flows))
         assert reader.frame_names(1) == [f"f{k}.jpg" for k in range(5)]
         pairs = reader.read_encoded(1, [1, 2])
         assert bytes(pairs[1][0]) == tracklets[1].images[2]
@@ -174,3 +176,16 @@ def test_failed_write_keeps_the_previous_store(tmp_path, monkeypatch):
         write_store(path, META, broken())
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["s.h5"]
+
+
+def test_no_string_lives_in_the_global_heap(tmp_path):
+    """Variable-length strings sit in HDF5's unchecksummed global heap; damage there made reads hang."""
+    write_store(tmp_path / "s.h5", META, [make_tracklet(0, 2), make_tracklet(1, 1, "query")])
+    with h5py.File(tmp_path / "s.h5", "r") as f:
+        types = {f"attr {k}": f.attrs.get_id(k).dtype for k in f.attrs}
+        f.visititems(lambda name, item: types.update({name: item.dtype}) if isinstance(item, h5py.Dataset) else None)
+    strings = {name: h5py.check_string_dtype(dtype) for name, dtype in types.items()}
+    assert "frames/name" in types and "attr dataset" in types
+    variable = [name for name, info in strings.items() if info is not None and info.length is None]
+    assert not variable and not any(h5py.check_vlen_dtype(dtype) for dtype in types.values())
+    assert (tmp_path / "s.h5").read_bytes().find(b"GCOL") == -1  # no global heap collection at all
