@@ -274,3 +274,9 @@ def test_conflicting_flags(mars, tiny_store, tiny_checkpoint, tmp_path):
                                  "--split", "1", "--all-splits", "--device", "cpu"])
     assert_one_line_error(result, "--split and --all-splits contradict")
 
+
+
+def test_a_file_name_with_a_line_break_still_gives_one_line(tmp_path):
+    store = tmp_path / "two\nlines.h5"
+    line = assert_one_line_error(run_cli(flowprep_main, ["verify", store]), "two lines.h5", "no such store")
+    assert line.startswith("flowprep: error:")
