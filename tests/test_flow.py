@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from flowprep.errors import FlowprepError
-from flowprep.flow import FLOW_METHODS, FlowEstimator, create_estimator, tracklet_flow
+from flowprep.flow import FLOW_METHODS, FlowEstimator, create_estimator, flows_for_tracklets, tracklet_flow
+from flowprep.flow.base import output_for
 
 SHIFT = 3
 
@@ -109,10 +110,9 @@ class RecordingEstimator(FlowEstimator):
     def __init__(self):
         self.batch_sizes: list[int] = []
 
-    def __call__(self, first, second):
+    def __call__(self, first, second, out=None):
         self.batch_sizes.append(len(first))
-        count, height, width, _ = first.shape
-        flow = np.empty((count, 2, height, width), np.float32)
+        flow = output_for(first, out)
         flow[:, 0] = second[:, :, :, 0].astype(np.float32)
         flow[:, 1] = first[:, :, :, 0].astype(np.float32)
         return flow
@@ -150,3 +150,22 @@ def test_tracklet_flow_with_a_real_estimator():
     assert flow.shape == (3, 2, 48, 64)
     assert np.median(flow[1, 0, 8:-8, 8:-8]) == pytest.approx(SHIFT, abs=0.5)
     assert np.abs(np.median(flow[2, 0, 8:-8, 8:-8])) < 0.25
+
+
+def test_pairs_of_many_tracklets_fill_every_batch_and_land_in_their_tracklet():
+    estimator = RecordingEstimator()
+    lengths = [1, 3, 0, 4, 2, 6]
+    tracklets = [numbered_frames(n) + np.uint8(20 * k) for k, n in enumerate(lengths)]
+    flows = flows_for_tracklets(estimator, tracklets)
+    for k, (n, flow) in enumerate(zip(lengths, flows)):
+        assert flow.shape == (n, 2, 4, 5)
+        for t in range(1, n):
+            assert (flow[t, 0] == 20 * k + t).all() and (flow[t, 1] == 20 * k + t - 1).all(), (k, t)
+    pairs = sum(max(n - 1, 0) for n in lengths)
+    assert sum(estimator.batch_sizes) == pairs and estimator.batch_sizes[:-1] == [2] * (len(estimator.batch_sizes) - 1)
+
+
+def test_flow_output_of_the_wrong_shape_is_refused():
+    first = numbered_frames(2)
+    with pytest.raises(FlowprepError, match="flow output must be float32"):
+        create_estimator("dis")(first, first, out=np.empty((2, 2, 4, 4), np.float32))

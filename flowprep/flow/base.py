@@ -26,12 +26,23 @@ class FlowEstimator(ABC):
     needs_process_pool: bool
 
     @abstractmethod
-    def __call__(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    def __call__(self, first: np.ndarray, second: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Two uint8 BGR batches (N, H, W, 3) -> float32 flow (N, 2, H, W) in pixels.
 
         Channel 0 is horizontal (u), channel 1 vertical (v): a point at (x, y) in
-        ``first`` is at (x + u, y + v) in ``second``.
+        ``first`` is at (x + u, y + v) in ``second``. Given ``out`` (float32, that
+        shape), the flow is written there and ``out`` returned, saving a copy.
         """
+
+
+def output_for(first: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    """``out`` checked against the batch, or a new float32 (N, 2, H, W) array."""
+    count, height, width, _ = first.shape
+    if out is None:
+        return np.empty((count, 2, height, width), dtype=np.float32)
+    if out.shape != (count, 2, height, width) or out.dtype != np.float32:
+        raise FlowprepError(f"flow output must be float32 {(count, 2, height, width)}, got {out.dtype} {out.shape}")
+    return out
 
 
 def check_pair_batch(first: np.ndarray, second: np.ndarray) -> None:

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from flowprep.errors import FlowprepError
-from flowprep.flow.base import FlowEstimator, check_pair_batch, require, resolve_params
+from flowprep.flow.base import FlowEstimator, check_pair_batch, output_for, require, resolve_params
 from flowprep.flow.correlation import correlation
 
 # Pyramid level L is at 1/2**(L-1) of the input resolution; flow is decoded at levels 6 (coarsest) to 2.
@@ -312,12 +312,14 @@ class LiteFlowNetEstimator(FlowEstimator):
         self.params = params
         self.preferred_batch = 128 if device.type == "cuda" else 4
 
-    def __call__(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    def __call__(self, first: np.ndarray, second: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         check_pair_batch(first, second)
+        result = output_for(first, out)
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.params["precision"] == "bf16")
         with torch.inference_mode(), autocast:
             flow = estimate_flow(self.network, self._unit_range(first), self._unit_range(second))
-        return flow.cpu().numpy()
+        torch.from_numpy(result).copy_(flow)  # one device-to-host copy, straight into the caller's array
+        return result
 
     def _unit_range(self, batch: np.ndarray) -> torch.Tensor:
         """uint8 (N, H, W, 3) BGR -> float (N, 3, H, W) in [0, 1] on the device.

@@ -8,7 +8,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from flowprep.flow.base import FlowEstimator, check_pair_batch, require, resolve_params
+from flowprep.flow.base import FlowEstimator, check_pair_batch, output_for, require, resolve_params
 
 FARNEBACK_DEFAULTS: dict[str, Any] = {
     "pyr_scale": 0.5,
@@ -41,14 +41,13 @@ class OpenCVEstimator(FlowEstimator):
     def __init__(self, params: dict[str, Any]):
         self.params = params
 
-    def __call__(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    def __call__(self, first: np.ndarray, second: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         check_pair_batch(first, second)
-        count, height, width, _ = first.shape
-        flow = np.empty((count, 2, height, width), dtype=np.float32)
+        flow = output_for(first, out)
         threads = cv2.getNumThreads()
         cv2.setNumThreads(1)
         try:
-            for index in range(count):
+            for index in range(len(first)):
                 gray_first = cv2.cvtColor(first[index], cv2.COLOR_BGR2GRAY)
                 gray_second = cv2.cvtColor(second[index], cv2.COLOR_BGR2GRAY)
                 flow[index] = self.pair_flow(gray_first, gray_second).transpose(2, 0, 1)

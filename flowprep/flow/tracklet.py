@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -30,21 +30,40 @@ def flows_for_tracklets(estimator: FlowEstimator, tracklets: Sequence[np.ndarray
     """
     for frames in tracklets:
         _check_frames(frames)
-    # each batch is stacked from its pairs and its flow written straight into the tracklets'
-    # arrays: concatenating whole tracklets in and out cost more than DIS itself on fresh memory
     flows = [np.zeros((len(frames), 2, *frames.shape[1:3]), dtype=np.float32) for frames in tracklets]
-    pairs = [(k, t) for k, frames in enumerate(tracklets) for t in range(1, len(frames))]
-    batch = max(1, int(estimator.preferred_batch))
-    for start in range(0, len(pairs), batch):
-        chosen = pairs[start : start + batch]
-        first = np.stack([tracklets[k][t - 1] for k, t in chosen])
-        second = np.stack([tracklets[k][t] for k, t in chosen])
-        for (k, t), flow in zip(chosen, estimator(first, second)):
-            flows[k][t] = flow
+    for batch in _pair_batches([len(frames) for frames in tracklets], max(1, int(estimator.preferred_batch))):
+        if len(batch) == 1:  # pairs of one tracklet: views in, flow written in place, nothing copied
+            k, start, stop = batch[0]
+            estimator(tracklets[k][start - 1 : stop - 1], tracklets[k][start:stop], out=flows[k][start:stop])
+            continue
+        first = np.concatenate([tracklets[k][start - 1 : stop - 1] for k, start, stop in batch])
+        second = np.concatenate([tracklets[k][start:stop] for k, start, stop in batch])
+        result, used = estimator(first, second), 0
+        for k, start, stop in batch:
+            flows[k][start:stop] = result[used : used + stop - start]
+            used += stop - start
     for flow in flows:
         if len(flow) >= 2:
             flow[0] = flow[1]
     return flows
+
+
+def _pair_batches(lengths: Sequence[int], size: int) -> Iterator[list[tuple[int, int, int]]]:
+    """Batches of at most ``size`` pairs, as (tracklet, first, stop) runs of its frames 1..T-1."""
+    batch: list[tuple[int, int, int]] = []
+    room = size
+    for k, length in enumerate(lengths):
+        start = 1
+        while start < length:
+            stop = min(length, start + room)
+            batch.append((k, start, stop))
+            room -= stop - start
+            start = stop
+            if room == 0:
+                yield batch
+                batch, room = [], size
+    if batch:
+        yield batch
 
 
 def tracklet_flow(estimator: FlowEstimator, frames: np.ndarray) -> np.ndarray:
