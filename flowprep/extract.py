@@ -97,23 +97,20 @@ def _load_chunk(chunk: Chunk, codec: FrameCodec) -> list[LoadedFrames]:
     return [load_frames(t.frames, codec.height, codec.width) for _, t in chunk]
 
 
+def encode_tracklet(codec: FrameCodec, frames: LoadedFrames, flow, *, name: str, order: int, pid: int, camid: int,
+                    role: str) -> EncodedTracklet:
+    """A tracklet's frames and flow as the store holds them (source JPEGs of the stored size kept as they are)."""
+    return EncodedTracklet(
+        name=name, order=order, pid=pid, camid=camid, role=role, frame_names=frames.names,
+        images=[kept or codec.encode_image(image) for image, kept in zip(frames.frames, frames.jpeg_files)],
+        flows=[codec.encode_flow(f) for f in flow],
+        skipped=frames.skipped,
+    )
+
+
 def _encode_chunk(chunk: Chunk, loaded: list[LoadedFrames], flows: list, codec: FrameCodec) -> list[EncodedTracklet]:
-    encoded = []
-    for (order, t), frames, flow in zip(chunk, loaded, flows):
-        encoded.append(
-            EncodedTracklet(
-                name=t.name,
-                order=order,
-                pid=t.pid,
-                camid=t.camid,
-                role=t.role,
-                frame_names=frames.names,
-                images=[codec.encode_image(image) for image in frames.frames],
-                flows=[codec.encode_flow(f) for f in flow],
-                skipped=frames.skipped,
-            )
-        )
-    return encoded
+    return [encode_tracklet(codec, frames, flow, name=t.name, order=order, pid=t.pid, camid=t.camid, role=t.role)
+            for (order, t), frames, flow in zip(chunk, loaded, flows)]
 
 
 def process_chunk(chunk: Chunk, estimator, codec: FrameCodec) -> list[EncodedTracklet]:
@@ -214,7 +211,9 @@ def extract(opts: ExtractOptions, progress: bool = True) -> ExtractSummary:
     journal = PartsJournal(opts.out, meta, flush_seconds=opts.flush_seconds)
     with RunLock(opts.out):
         _check_destination(opts, journal)
-        if opts.out.exists() and not journal.exists():  # --resume after an earlier run finished
+        if opts.resume and opts.out.exists() and not journal.part_files():
+            # an earlier run finished (and may have been killed while it dropped its journal)
+            journal.reset()
             return _finished_summary(opts.out, meta, started)
         done = journal.done()
         mine = [(i, t) for i, t in enumerate(tracklets) if opts.shard.selects(t)]

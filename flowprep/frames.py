@@ -2,7 +2,9 @@
 
 A frame that cannot be used is skipped with a reason, never raised: one bad
 JPEG in a million must not stop an extraction, and the reason ends up in the
-store and in the run's summary.
+store and in the run's summary. A frame that is a JPEG file of the stored size
+already (every MARS frame at 256x128) keeps its file's bytes, so the store holds
+the original pixels and nothing is re-encoded.
 """
 
 from __future__ import annotations
@@ -22,37 +24,45 @@ class LoadedFrames:
     names: list[str]
     frames: np.ndarray  # (T, H, W, 3) uint8 BGR
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    jpeg_files: list[bytes | None] = field(default_factory=list)  # per frame: its file, if a JPEG kept as is
 
 
-def read_frame(path: Path) -> tuple[np.ndarray | None, str]:
-    """Decode one frame file; on failure return ``(None, reason)``."""
+JPEG_SIGNATURE = b"\xff\xd8\xff"
+
+
+def read_frame(path: Path) -> tuple[np.ndarray | None, str, np.ndarray | None]:
+    """Decode one frame file: (BGR image, "", the file's bytes), or (None, reason, None)."""
     try:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as exc:
-        return None, f"unreadable ({exc.strerror or exc})"
+        return None, f"unreadable ({exc.strerror or exc})", None
     if data.size == 0:
-        return None, "empty file"
+        return None, "empty file", None
     image = cv2.imdecode(data, cv2.IMREAD_COLOR)
     if image is None:
-        return None, "not a decodable image (truncated or wrong format)"
+        return None, "not a decodable image (truncated or wrong format)", None
     if image.shape[0] < 2 or image.shape[1] < 2:
-        return None, f"too small ({image.shape[1]}x{image.shape[0]})"
-    return image, ""
+        return None, f"too small ({image.shape[1]}x{image.shape[0]})", None
+    return image, "", data
 
 
 def load_frames(paths: Sequence[Path], height: int, width: int) -> LoadedFrames:
     """Read and resize every frame of a tracklet, skipping the ones that cannot be decoded."""
-    names, frames, skipped = [], [], []
+    names, frames, skipped, jpeg_files = [], [], [], []
     for path in paths:
-        image, reason = read_frame(path)
+        image, reason, data = read_frame(path)
         if image is None:
             skipped.append((path.name, reason))
             continue
+        kept = None
         if image.shape[:2] != (height, width):
             shrinking = image.shape[0] > height
             interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
             image = cv2.resize(image, (width, height), interpolation=interpolation)
+        elif data[:3].tobytes() == JPEG_SIGNATURE:
+            kept = data.tobytes()
         names.append(path.name)
         frames.append(image)
+        jpeg_files.append(kept)
     array = np.stack(frames) if frames else np.empty((0, height, width, 3), np.uint8)
-    return LoadedFrames(names, array, skipped)
+    return LoadedFrames(names, array, skipped, jpeg_files)

@@ -28,7 +28,8 @@ import torch
 from torch import nn
 
 from flowprep.frames import load_frames
-from flowprep.store import EncodedTracklet, StoreMeta, StoreReader, open_store, write_store
+from flowprep.extract import encode_tracklet
+from flowprep.store import StoreMeta, StoreReader, open_store, write_store
 from reid.distance import pairwise_distance
 from reid.engine.features import extract_features
 from reid.errors import ReidError
@@ -62,12 +63,8 @@ def write_query_store(folder: Path, meta: StoreMeta, out: Path, *, device: str =
         raise ReidError(f"{folder}: no readable frame in the query folder ({reasons})")
     estimator = create_estimator(meta.flow_method, device=device, weights=weights, **meta.flow_params)
     flows = tracklet_flow(estimator, loaded.frames)
-    codec = meta.codec
-    tracklet = EncodedTracklet(
-        name=folder.name or "query", order=0, pid=-1, camid=-1, role="query", frame_names=loaded.names,
-        images=[codec.encode_image(frame) for frame in loaded.frames], flows=[codec.encode_flow(f) for f in flows],
-        skipped=loaded.skipped,
-    )
+    tracklet = encode_tracklet(meta.codec, loaded, flows, name=folder.name or "query", order=0, pid=-1, camid=-1,
+                               role="query")
     write_store(out, replace(meta, dataset="query", created="", skipped_tracklets=()), [tracklet])
 
 

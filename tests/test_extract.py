@@ -90,6 +90,22 @@ def test_png16_flow_codec_stores_the_same_flow_losslessly(mars_root, reference_s
     assert np.abs(jpeg_flows - png_flows)[in_range].mean() < 0.15  # the two steps alone differ by 1/8 px
 
 
+def test_jpeg_frames_of_the_stored_size_are_kept_byte_for_byte(tmp_path):
+    root, out = tmp_path / "mars", tmp_path / "full.h5"
+    write_dataset("mars", root, identities=2, cameras=2, seed=3)  # MARS frames: 256x128 JPEG files
+    run(["extract", "--dataset", "mars", "--root", str(root), "--out", str(out), "--workers", "1",
+         "--size", "256x128", "--flow", "dis", "--flow-param", "preset=ultrafast", "--quiet"])
+    small = tmp_path / "small.h5"
+    run(["extract", "--dataset", "mars", "--root", str(root), "--out", str(small), "--workers", "1", *SIZE])
+    with open_store(out) as reader, open_store(small) as resized:
+        tracklet = reader.tracklets.name[0]
+        (image, _), = reader.read_encoded(0, [0])
+        source = next(root.rglob(reader.frame_names(0)[0]))
+        assert bytes(image) == source.read_bytes()
+        (small_image, _), = resized.read_encoded(resized.tracklet_index(tracklet), [0])
+        assert bytes(small_image) != source.read_bytes()  # resized frames are encoded afresh
+
+
 def test_pairs_pooled_across_tracklets_match_one_by_one():
     rng = np.random.default_rng(0)
     tracklets = [rng.integers(0, 255, (n, 24, 16, 3), dtype=np.uint8) for n in (1, 3, 0, 6)]
@@ -127,6 +143,11 @@ def test_resume_on_a_finished_store_succeeds_without_touching_it(mars_root, refe
                   "--workers", "1", "--resume", *SIZE])
     assert "already complete" in output and "nothing to do" in output
     assert (reference_store.stat().st_mtime_ns, reference_store.read_bytes()) == before
+    journal = reference_store.with_name(reference_store.name + ".parts")
+    journal.mkdir()  # killed after the last part became the store, before the empty journal was removed
+    output = run(["extract", "--dataset", "mars", "--root", str(mars_root), "--out", str(reference_store),
+                  "--workers", "1", "--resume", *SIZE])
+    assert "already complete" in output and not journal.exists()
     other = CliRunner().invoke(cli, ["extract", "--dataset", "mars", "--root", str(mars_root), "--out",
                                      str(reference_store), "--resume", *SIZE[2:], "--size", "32x16"])
     assert other.exit_code != 0 and "finished with other settings" in str(other.exception) + other.output
