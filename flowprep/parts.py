@@ -16,8 +16,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from flowprep.errors import FlowprepError, StoreError
-from flowprep.store import EncodedTracklet, StoreMeta, concatenate_stores, open_store, write_store
+from flowprep.store import EncodedTracklet, StoreMeta, concatenate_stores, fsync_dir, open_store, write_store
 
 
 class RunLock:
@@ -112,10 +114,23 @@ class PartsJournal:
         for stale in store.parent.glob(f".{store.name}.tmp-*"):  # a run killed while assembling left it
             stale.unlink()
         parts = self.part_files()
-        if parts:
+        final = _final_form_meta(parts[0]) if len(parts) == 1 else None
+        if final is not None:  # a short run: its one part is the store already
+            merged = final
+            os.replace(parts[0], store)
+            fsync_dir(store.parent)
+        elif parts:
             merged = concatenate_stores(parts, store)
         else:
             merged = self.meta
             write_store(store, merged, [])
         self.reset()
         return merged
+
+
+def _final_form_meta(part: Path) -> StoreMeta | None:
+    """The part's metadata if it already is what concatenating it alone would write, else None."""
+    with open_store(part) as reader:
+        skipped = list(reader.meta.skipped_tracklets)
+        ordered = bool((np.diff(reader.tracklets.order) > 0).all()) and skipped == sorted(set(skipped))
+        return reader.meta if ordered and reader.is_sequential() else None

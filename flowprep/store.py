@@ -127,7 +127,8 @@ def _meta_attrs(meta: StoreMeta) -> dict:
     return attrs
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -145,6 +146,7 @@ class StoreWriter:
     """
 
     BLOB_CHUNK = 1 << 20
+    COPY_BLOCK = 64 << 20  # bytes per read when appending a whole store
     SPACE_MARGIN = 1 << 20  # room for HDF5's own structures
 
     def __init__(self, path: str | os.PathLike, meta: StoreMeta):
@@ -199,6 +201,37 @@ class StoreWriter:
             raise self._write_error(exc) from exc
         self._offset += len(chunk)
 
+    def add_store(self, reader: "StoreReader") -> None:
+        """Append all of a sequential store (see ``StoreReader.is_sequential``) as it is stored.
+
+        Its blob is copied in large blocks and its index shifted, with no per-frame work:
+        assembling a run's parts this way is bound by the disk, not by Python.
+        """
+        handle = reader._handle()
+        try:
+            crc, names = handle["frames/crc32"][:], [_text(n) for n in handle["frames/name"][:]]
+            source, size = handle["blob"], handle["blob"].shape[0]
+            base = len(self._frames["image_offset"])
+            for key, column in (("image_offset", reader._image_offset + self._offset), ("image_size", reader._image_size),
+                                ("flow_offset", reader._flow_offset + self._offset), ("flow_size", reader._flow_size),
+                                ("crc32", crc)):
+                self._frames[key].extend(column.tolist())
+            self._frames["name"].extend(names)
+            t = reader.tracklets
+            for key, column in (("name", t.name), ("order", t.order), ("pid", t.pid), ("camid", t.camid),
+                                ("role", t.role), ("frame_start", t.frame_start + base), ("frame_count", t.frame_count),
+                                ("skipped", t.skipped)):
+                self._tracklets[key].extend(column.tolist())
+            for start in range(0, size, self.COPY_BLOCK):
+                block = source[start : min(size, start + self.COPY_BLOCK)]
+                self._reserve(len(block) + self.BLOB_CHUNK)
+                self._blob.resize((self._offset + len(block),))
+                self._blob[self._offset :] = block
+                self._offset += len(block)
+        except WRITE_ERRORS as exc:
+            self._discard()
+            raise self._write_error(exc) from exc
+
     def close(self) -> None:
         """Write the index and attributes, then move the finished file into place."""
         try:
@@ -223,7 +256,7 @@ class StoreWriter:
             with open(self._tmp, "rb+") as handle:
                 os.fsync(handle.fileno())
             os.replace(self._tmp, self.path)
-            _fsync_dir(self.path.parent)
+            fsync_dir(self.path.parent)
         except WRITE_ERRORS as exc:
             self._discard()
             raise self._write_error(exc) from exc
@@ -352,6 +385,20 @@ class StoreReader:
     @property
     def num_frames(self) -> int:
         return len(self._image_offset)
+
+    def is_sequential(self) -> bool:
+        """Whether tracklets, frames and bytes all follow one another with no gap, as StoreWriter lays them out."""
+        t = self.tracklets
+        starts = np.concatenate([[0], np.cumsum(t.frame_count)[:-1]]).astype(np.int64)
+        image_end = self._image_offset + self._image_size
+        frame_end = self._flow_offset + self._flow_size
+        return bool(
+            np.array_equal(t.frame_start, starts)
+            and int(t.frame_count.sum()) == self.num_frames
+            and (self.num_frames == 0 or self._image_offset[0] == 0)
+            and np.array_equal(self._flow_offset, image_end)
+            and np.array_equal(self._image_offset[1:], frame_end[:-1])
+        )
 
     def encoded_bytes(self) -> tuple[int, int]:
         """Bytes of all encoded images and of all encoded flow frames: what the codecs cost."""
@@ -493,6 +540,19 @@ def open_store(path: str | os.PathLike) -> StoreReader:
     return StoreReader(path)
 
 
+def _whole_store_runs(entries: list[tuple[int, StoreReader, int]]) -> list[StoreReader] | None:
+    """The readers in order, if the ordered tracklets are each reader's sequential store in turn, else None."""
+    runs: list[StoreReader] = []
+    for position, (_, reader, index) in enumerate(entries):
+        if index == 0:
+            if reader in runs or not reader.is_sequential():
+                return None
+            runs.append(reader)
+        elif not runs or runs[-1] is not reader or entries[position - 1][2] != index - 1:
+            return None
+    return runs
+
+
 def concatenate_stores(inputs: Sequence[Path], out: Path, meta: StoreMeta | None = None) -> StoreMeta:
     """Join stores of the same dataset and encoding into one, ordered by the adapter's order.
 
@@ -518,7 +578,13 @@ def concatenate_stores(inputs: Sequence[Path], out: Path, meta: StoreMeta | None
         entries.sort(key=lambda e: e[0])
         skipped = sorted({tuple(s) for r in readers for s in r.meta.skipped_tracklets} | set(base.skipped_tracklets))
         merged = replace(base, skipped_tracklets=tuple(skipped), created="")
-        write_store(out, merged, (reader.encoded_tracklet(i) for _, reader, i in entries))
+        whole = _whole_store_runs(entries)
+        if whole is None:
+            write_store(out, merged, (reader.encoded_tracklet(i) for _, reader, i in entries))
+        else:  # the parts of one run: already in order, so append each one as it is
+            with StoreWriter(out, merged) as writer:
+                for reader in whole:
+                    writer.add_store(reader)
         return merged
     finally:
         for reader in readers:

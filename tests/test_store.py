@@ -11,7 +11,8 @@ import pytest
 from flowprep.codec import CodecError, FrameCodec
 from flowprep.errors import StoreError
 from flowprep.integrity import summarize, verify
-from flowprep.store import SCHEMA_VERSION, EncodedTracklet, StoreMeta, concatenate_stores, open_store, write_store
+from flowprep.store import (FRAME_FIELDS, SCHEMA_VERSION, TRACKLET_FIELDS, EncodedTracklet, StoreMeta, StoreWriter,
+                            concatenate_stores, open_store, write_store)
 
 CODEC = FrameCodec(height=32, width=16)
 META = StoreMeta(dataset="mars", flow_method="dis", height=32, width=16)
@@ -189,3 +190,31 @@ def test_no_string_lives_in_the_global_heap(tmp_path):
     variable = [name for name, info in strings.items() if info is not None and info.length is None]
     assert not variable and not any(h5py.check_vlen_dtype(dtype) for dtype in types.values())
     assert (tmp_path / "s.h5").read_bytes().find(b"GCOL") == -1  # no global heap collection at all
+
+
+def test_parts_in_order_are_appended_whole_and_equal_one_written_store(tmp_path, monkeypatch):
+    tracklets = [make_tracklet(k, 1 + k % 3, ("train", "query", "gallery")[k % 3]) for k in range(7)]
+    write_store(tmp_path / "one.h5", META, tracklets)
+    for name, part in (("p0.h5", tracklets[:3]), ("p1.h5", tracklets[3:4]), ("p2.h5", tracklets[4:])):
+        write_store(tmp_path / name, META, part)
+    appended, original = [], StoreWriter.add_store
+    monkeypatch.setattr(StoreWriter, "add_store", lambda self, reader: (appended.append(reader.path.name),
+                                                                        original(self, reader)))
+    monkeypatch.setattr(StoreWriter, "COPY_BLOCK", 1000)  # several blocks per part
+    concatenate_stores([tmp_path / "p2.h5", tmp_path / "p0.h5", tmp_path / "p1.h5"], tmp_path / "joined.h5")
+    assert appended == ["p0.h5", "p1.h5", "p2.h5"]  # the whole-store path, in dataset order
+    with h5py.File(tmp_path / "one.h5", "r") as a, h5py.File(tmp_path / "joined.h5", "r") as b:
+        for key in ("blob", *(f"frames/{k}" for k in FRAME_FIELDS), *(f"tracklets/{k}" for k in TRACKLET_FIELDS)):
+            np.testing.assert_array_equal(a[key][:], b[key][:], err_msg=key)
+    assert verify(tmp_path / "joined.h5")["frames"] == sum(len(t.images) for t in tracklets)
+
+
+def test_interleaved_parts_take_the_per_tracklet_path(tmp_path, monkeypatch):
+    tracklets = [make_tracklet(k, 2) for k in range(4)]
+    write_store(tmp_path / "one.h5", META, tracklets)
+    write_store(tmp_path / "even.h5", META, tracklets[::2])
+    write_store(tmp_path / "odd.h5", META, tracklets[1::2])
+    monkeypatch.setattr(StoreWriter, "add_store", lambda *args: pytest.fail("interleaved parts appended whole"))
+    concatenate_stores([tmp_path / "even.h5", tmp_path / "odd.h5"], tmp_path / "joined.h5")
+    with h5py.File(tmp_path / "one.h5", "r") as a, h5py.File(tmp_path / "joined.h5", "r") as b:
+        np.testing.assert_array_equal(a["blob"][:], b["blob"][:])
