@@ -5,13 +5,13 @@ fixed step and stored as one grey image, u stacked above v, in one of two codecs
 
 * ``jpeg`` (the default): 8-bit codes at 1/4 px, so +-32 px per component, JPEG
   quality 95. The field's convention for two-stream networks (TSN's clipped 8-bit
-  flow images). Within range the mean error is 0.07 px (99th percentile 0.27 px) on
-  DIS flow of the synthetic MARS set, far below the estimators' own error, and the
-  models' flow encodings saturate at 10 px anyway. It is 10x faster to encode and 5x
-  faster to decode than the PNG, which keeps extraction and training loaders near
-  the speed of the flow estimator and the GPU.
+  flow images). Within range the mean error is 0.07 px (99th percentile 0.25 px) on
+  DIS flow of the synthetic MARS set (``benchmarks/bench_extract.py``), far below the
+  estimators' own error, and the models' flow encodings saturate at 10 px anyway. It
+  is 11x faster to encode than the PNG and a third of its size, which keeps extraction
+  near the speed of the flow estimator.
 * ``png16``: lossless 16-bit PNG of codes at 1/8 px (+-4096 px), for users who
-  study the flow itself; 19 KB instead of 5.5 KB per 256x128 frame.
+  study the flow itself; 17.9 KiB instead of 5.3 KiB per 256x128 frame.
 """
 
 from __future__ import annotations
