@@ -30,16 +30,28 @@ class RunLock:
         self._fd: int | None = None
 
     def __enter__(self) -> "RunLock":
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise FlowprepError(
+                    f"{self.path.with_suffix('')}: another flowprep process is writing this store (lock {self.path} is held)"
+                ) from None
+            if self._names(fd):
+                self._fd = fd
+                return self
+            os.close(fd)  # we locked a file that a finishing run had just removed: lock the current one
+
+    def _names(self, fd: int) -> bool:
+        """Whether ``self.path`` still names the file open as ``fd``."""
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise FlowprepError(
-                f"{self.path.with_suffix('')}: another flowprep process is writing this store (lock {self.path} is held)"
-            ) from None
-        self._fd = fd
-        return self
+            named = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        held = os.fstat(fd)
+        return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
 
     def __exit__(self, *exc) -> None:
         if self._fd is not None:

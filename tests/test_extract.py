@@ -242,3 +242,28 @@ def test_second_writer_is_refused_while_the_first_holds_the_lock(mars_root, tmp_
         with pytest.raises(FlowprepError, match="another flowprep process"):
             extract(ExtractOptions(dataset="mars", root=mars_root, out=out, height=64, width=32), progress=False)
     assert not out.exists()
+
+
+def test_a_lock_file_removed_under_a_starting_run_is_not_held_twice(tmp_path, monkeypatch):
+    """Run 1 finishes and removes its lock file just as run 2 opens it: run 2 must lock the file
+    that the path names now, or a third run could create a new lock file and write beside run 2."""
+    import fcntl
+
+    from flowprep import parts
+
+    out = tmp_path / "race.h5"
+    lock_path = out.with_name(out.name + ".lock")
+    real_flock, raced = fcntl.flock, []
+
+    def flock_after_removal(fd, operation):
+        if not raced:  # the finishing run unlinks the file between our open and our flock
+            raced.append(True)
+            lock_path.unlink()
+        return real_flock(fd, operation)
+
+    monkeypatch.setattr(parts.fcntl, "flock", flock_after_removal)
+    with parts.RunLock(out):
+        assert raced and lock_path.exists()
+        with pytest.raises(FlowprepError, match="another flowprep process"):
+            with parts.RunLock(out):
+                pass
