@@ -127,3 +127,16 @@ def test_evaluate_all_splits_and_rerank(tmp_path_factory, tmp_path):
     assert 0 <= json.loads(reranked.output)["mAP"] <= 1
     clash = invoke(["evaluate", "--store", str(store), "--checkpoint", str(checkpoint), "--split", "1", "--all-splits"])
     assert clash.exit_code != 0 and "contradict" in str(clash.exception)
+
+
+def test_resume_before_the_first_checkpoint_starts_afresh(tmp_path):
+    """A job killed before its first checkpoint and requeued with --resume just trains."""
+    store = write_tiny_store(tmp_path / "tiny.h5", identities=6)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "metrics.csv").write_text("step,name,value\n1,train/total,9.9\n")  # logged, never checkpointed
+    result = invoke(["train", "--store", str(store), "--out", str(run), "--epochs", "1", "--resume", *TINY])
+    assert result.exit_code == 0, result.output
+    assert "no checkpoint to resume yet" in result.output
+    assert load_checkpoint(run / "last.pt")["epoch"] == 1
+    assert "9.9" not in (run / "metrics.csv").read_text()
