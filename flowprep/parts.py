@@ -121,7 +121,7 @@ class PartsJournal:
         self._last_flush = time.monotonic()
 
     def assemble(self, store: Path) -> StoreMeta:
-        """Concatenate every part into ``store`` in dataset order, then drop the journal."""
+        """Join every part into ``store`` in dataset order (a lone part in final form is renamed), then drop the journal."""
         self.flush()
         for stale in store.parent.glob(f".{store.name}.tmp-*"):  # a run killed while assembling left it
             stale.unlink()
