@@ -42,7 +42,7 @@ import zlib
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import h5py
 import numpy as np
@@ -207,30 +207,27 @@ class StoreWriter:
         Its blob is copied in large blocks and its index shifted, with no per-frame work:
         assembling a run's parts this way is bound by the disk, not by Python.
         """
-        handle = reader._handle()
-        try:
-            crc, names = handle["frames/crc32"][:], [_text(n) for n in handle["frames/name"][:]]
-            source, size = handle["blob"], handle["blob"].shape[0]
-            base = len(self._frames["image_offset"])
-            for key, column in (("image_offset", reader._image_offset + self._offset), ("image_size", reader._image_size),
-                                ("flow_offset", reader._flow_offset + self._offset), ("flow_size", reader._flow_size),
-                                ("crc32", crc)):
-                self._frames[key].extend(column.tolist())
-            self._frames["name"].extend(names)
-            t = reader.tracklets
-            for key, column in (("name", t.name), ("order", t.order), ("pid", t.pid), ("camid", t.camid),
-                                ("role", t.role), ("frame_start", t.frame_start + base), ("frame_count", t.frame_count),
-                                ("skipped", t.skipped)):
-                self._tracklets[key].extend(column.tolist())
-            for start in range(0, size, self.COPY_BLOCK):
-                block = source[start : min(size, start + self.COPY_BLOCK)]
+        crc, names = reader.frame_checksums_and_names()
+        base = len(self._frames["image_offset"])
+        for key, column in (("image_offset", reader._image_offset + self._offset), ("image_size", reader._image_size),
+                            ("flow_offset", reader._flow_offset + self._offset), ("flow_size", reader._flow_size),
+                            ("crc32", crc)):
+            self._frames[key].extend(column.tolist())
+        self._frames["name"].extend(names)
+        t = reader.tracklets
+        for key, column in (("name", t.name), ("order", t.order), ("pid", t.pid), ("camid", t.camid),
+                            ("role", t.role), ("frame_start", t.frame_start + base), ("frame_count", t.frame_count),
+                            ("skipped", t.skipped)):
+            self._tracklets[key].extend(column.tolist())
+        for block in reader.blob_blocks(self.COPY_BLOCK):
+            try:
                 self._reserve(len(block) + self.BLOB_CHUNK)
                 self._blob.resize((self._offset + len(block),))
                 self._blob[self._offset :] = block
-                self._offset += len(block)
-        except WRITE_ERRORS as exc:
-            self._discard()
-            raise self._write_error(exc) from exc
+            except WRITE_ERRORS as exc:
+                self._discard()
+                raise self._write_error(exc) from exc
+            self._offset += len(block)
 
     def close(self) -> None:
         """Write the index and attributes, then move the finished file into place."""
@@ -399,6 +396,23 @@ class StoreReader:
             and np.array_equal(self._flow_offset, image_end)
             and np.array_equal(self._image_offset[1:], frame_end[:-1])
         )
+
+    def frame_checksums_and_names(self) -> tuple[np.ndarray, list[str]]:
+        """Every frame's CRC-32 and file name, in store order."""
+        try:
+            handle = self._handle()
+            return handle["frames/crc32"][:], [_text(n) for n in handle["frames/name"][:]]
+        except DAMAGE_ERRORS as exc:
+            raise damaged(self.path, exc) from exc
+
+    def blob_blocks(self, block_bytes: int) -> Iterator[np.ndarray]:
+        """The whole /blob, in blocks of at most ``block_bytes``."""
+        try:
+            blob = self._handle()["blob"]
+            for start in range(0, blob.shape[0], block_bytes):
+                yield blob[start : start + block_bytes]
+        except DAMAGE_ERRORS as exc:
+            raise damaged(self.path, exc) from exc
 
     def encoded_bytes(self) -> tuple[int, int]:
         """Bytes of all encoded images and of all encoded flow frames: what the codecs cost."""
