@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from flowprep.datasets.base import ROLES
 from flowprep.errors import StoreError
-from flowprep.store import DAMAGE_ERRORS, StoreReader, damaged, open_store
+from flowprep.store import DAMAGE_ERRORS, StoreReader, damaged, frame_checksum, open_store
 
 
 def summarize(reader: StoreReader) -> dict:
@@ -90,7 +89,7 @@ def _check_crcs(path: Path, blob, frames: dict, t, chunk_bytes: int) -> None:
             io, fo = int(frames["image_offset"][i]) - lo, int(frames["flow_offset"][i]) - lo
             image = data[io : io + int(frames["image_size"][i])]
             flow = data[fo : fo + int(frames["flow_size"][i])]
-            if zlib.crc32(flow, zlib.crc32(image)) != int(frames["crc32"][i]):
+            if frame_checksum(image, flow) != int(frames["crc32"][i]):
                 owner = int(np.searchsorted(t.frame_start, i, side="right") - 1)
                 raise StoreError(f"{path}: frame {i} of tracklet {t.name[owner]} fails its CRC check (damaged data)")
         first = last

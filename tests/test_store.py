@@ -218,3 +218,17 @@ def test_interleaved_parts_take_the_per_tracklet_path(tmp_path, monkeypatch):
     concatenate_stores([tmp_path / "even.h5", tmp_path / "odd.h5"], tmp_path / "joined.h5")
     with h5py.File(tmp_path / "one.h5", "r") as a, h5py.File(tmp_path / "joined.h5", "r") as b:
         np.testing.assert_array_equal(a["blob"][:], b["blob"][:])
+
+
+def test_a_flipped_bit_in_a_frame_is_a_store_error_on_read_not_wrong_pixels(tmp_path):
+    write_store(tmp_path / "s.h5", META, [make_tracklet(0, 3), make_tracklet(1, 2)])
+    with open_store(tmp_path / "s.h5") as reader:
+        target = int(reader._image_offset[1]) + 40  # inside frame 1's JPEG data
+    with h5py.File(tmp_path / "s.h5", "r+") as f:
+        f["blob"][target] ^= 0x10
+    with open_store(tmp_path / "s.h5") as reader:
+        with pytest.raises(StoreError, match="frame 1 of tracklet t000 fails its CRC check"):
+            reader.read_clip(0, [0, 1])
+        images, _ = reader.read_clip(0, [0, 2])  # the other frames still read
+        assert images.shape == (2, 32, 16, 3)
+        assert reader.read_clip(1, [0, 1])[0].shape == (2, 32, 16, 3)
