@@ -16,8 +16,6 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 from flowprep.errors import FlowprepError, StoreError
 from flowprep.store import EncodedTracklet, StoreMeta, concatenate_stores, fsync_dir, open_store, write_store
 
@@ -144,5 +142,4 @@ def _final_form_meta(part: Path) -> StoreMeta | None:
     """The part's metadata if it already is what concatenating it alone would write, else None."""
     with open_store(part) as reader:
         skipped = list(reader.meta.skipped_tracklets)
-        ordered = bool((np.diff(reader.tracklets.order) > 0).all()) and skipped == sorted(set(skipped))
-        return reader.meta if ordered and reader.is_sequential() else None
+        return reader.meta if skipped == sorted(set(skipped)) and reader.in_store_order() else None

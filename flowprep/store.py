@@ -207,7 +207,7 @@ class StoreWriter:
         self._offset += len(chunk)
 
     def add_store(self, reader: "StoreReader") -> None:
-        """Append all of a sequential store (see ``StoreReader.is_sequential``) as it is stored.
+        """Append all of a store in store order (see ``StoreReader.in_store_order``) as it is stored.
 
         Its blob is copied in large blocks and its index shifted, with no per-frame work:
         assembling a run's parts this way is bound by the disk, not by Python.
@@ -389,14 +389,16 @@ class StoreReader:
     def num_frames(self) -> int:
         return len(self._image_offset)
 
-    def is_sequential(self) -> bool:
-        """Whether tracklets, frames and bytes all follow one another with no gap, as StoreWriter lays them out."""
+    def in_store_order(self) -> bool:
+        """Whether tracklets are in dataset order and they, their frames and bytes follow one another
+        with no gap: the layout a merge writes, so such a store can be appended whole."""
         t = self.tracklets
         starts = np.concatenate([[0], np.cumsum(t.frame_count)[:-1]]).astype(np.int64)
         image_end = self._image_offset + self._image_size
         frame_end = self._flow_offset + self._flow_size
         return bool(
-            np.array_equal(t.frame_start, starts)
+            (np.diff(t.order) > 0).all()
+            and np.array_equal(t.frame_start, starts)
             and int(t.frame_count.sum()) == self.num_frames
             and (self.num_frames == 0 or self._image_offset[0] == 0)
             and np.array_equal(self._flow_offset, image_end)
@@ -568,17 +570,15 @@ def open_store(path: str | os.PathLike) -> StoreReader:
     return StoreReader(path)
 
 
-def _whole_store_runs(entries: list[tuple[int, StoreReader, int]]) -> list[StoreReader] | None:
-    """The readers in order, if the ordered tracklets are each reader's sequential store in turn, else None."""
-    runs: list[StoreReader] = []
-    for position, (_, reader, index) in enumerate(entries):
-        if index == 0:
-            if reader in runs or not reader.is_sequential():
-                return None
-            runs.append(reader)
-        elif not runs or runs[-1] is not reader or entries[position - 1][2] != index - 1:
-            return None
-    return runs
+def _appendable_whole(readers: Sequence[StoreReader]) -> list[StoreReader] | None:
+    """The non-empty readers in dataset order, if each is in store order and their tracklets do
+    not interleave (the parts of one run), else None."""
+    stores = sorted((r for r in readers if len(r.tracklets)), key=lambda r: int(r.tracklets.order[0]))
+    if not all(r.in_store_order() for r in stores):
+        return None
+    if any(a.tracklets.order[-1] >= b.tracklets.order[0] for a, b in zip(stores, stores[1:])):
+        return None
+    return stores
 
 
 def concatenate_stores(inputs: Sequence[Path], out: Path, meta: StoreMeta | None = None) -> StoreMeta:
@@ -606,7 +606,7 @@ def concatenate_stores(inputs: Sequence[Path], out: Path, meta: StoreMeta | None
         entries.sort(key=lambda e: e[0])
         skipped = sorted({tuple(s) for r in readers for s in r.meta.skipped_tracklets} | set(base.skipped_tracklets))
         merged = replace(base, skipped_tracklets=tuple(skipped), created="")
-        whole = _whole_store_runs(entries)
+        whole = _appendable_whole(readers)
         if whole is None:
             write_store(out, merged, (reader.encoded_tracklet(i) for _, reader, i in entries))
         else:  # the parts of one run: already in order, so append each one as it is
