@@ -9,7 +9,6 @@ writes, through the parts journal, so the run can be killed and resumed at any m
 from __future__ import annotations
 
 import time
-import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,32 +20,12 @@ from flowprep.datasets.base import Tracklet
 from flowprep.errors import FlowprepError
 from flowprep.flow import flows_for_tracklets
 from flowprep.frames import LoadedFrames, load_frames
+from flowprep.outputs import writable_folder
 from flowprep.parts import PartsJournal, RunLock
+from flowprep.shards import Shard
 from flowprep.store import EncodedTracklet, StoreMeta
 
 Chunk = list[tuple[int, Tracklet]]  # (position in the dataset's tracklet list, tracklet)
-
-
-@dataclass(frozen=True)
-class Shard:
-    """``--shard i/N``: this run writes the tracklets whose name hashes to i modulo N."""
-
-    index: int = 0
-    count: int = 1
-
-    @classmethod
-    def parse(cls, text: str) -> "Shard":
-        try:
-            index, count = (int(part) for part in text.split("/"))
-        except ValueError:
-            raise FlowprepError(f"--shard {text!r}: expected i/N, e.g. 0/4") from None
-        if count < 1 or not 0 <= index < count:
-            raise FlowprepError(f"--shard {text}: i must be in 0..N-1 and N >= 1")
-        return cls(index, count)
-
-    def selects(self, tracklet: Tracklet) -> bool:
-        # a hash of the name, not the position, so a shard's content does not depend on list order
-        return zlib.crc32(tracklet.name.encode()) % self.count == self.index
 
 
 @dataclass
@@ -193,8 +172,12 @@ def extract(opts: ExtractOptions, progress: bool = True) -> ExtractSummary:
     from flowprep.flow import create_estimator
 
     started = time.monotonic()
-    tracklets = load_tracklets(opts.dataset, opts.root, split=opts.split, protocol=opts.protocol)
+    writable_folder(opts.out.parent)
     estimator = create_estimator(opts.flow, device=opts.device, weights=opts.weights, **opts.flow_params)
+    if not estimator.supports_size(opts.height, opts.width):
+        raise FlowprepError(f"--size {opts.height}x{opts.width}: {estimator.name} flow {estimator.params} fails on frames "
+                            "this small; choose a larger size (e.g. 64x32; the paper uses 256x128)")
+    tracklets = load_tracklets(opts.dataset, opts.root, split=opts.split, protocol=opts.protocol)
     codec = FrameCodec.with_flow_codec(opts.flow_codec, height=opts.height, width=opts.width)
     meta = StoreMeta(
         dataset=opts.dataset,
@@ -206,8 +189,9 @@ def extract(opts: ExtractOptions, progress: bool = True) -> ExtractSummary:
         jpeg_quality=codec.jpeg_quality,
         flow_codec=codec.flow_codec,
         flow_step=codec.flow_step,
+        shard=str(opts.shard),
+        dataset_tracklets=len(tracklets),
     )
-    opts.out.parent.mkdir(parents=True, exist_ok=True)
     journal = PartsJournal(opts.out, meta, flush_seconds=opts.flush_seconds)
     with RunLock(opts.out):
         _check_destination(opts, journal)

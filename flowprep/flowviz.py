@@ -51,3 +51,13 @@ def flow_to_rgb(flow: np.ndarray, max_magnitude: float | None = None) -> np.ndar
     outside = colour * 0.75  # flow faster than the scale is darkened
     colour = np.where(r <= 1, inside, outside)
     return np.clip(np.rint(colour * 255), 0, 255).astype(np.uint8)
+
+
+def wheel_legend(size: int, max_magnitude: float) -> np.ndarray:
+    """The colour key (size, size, 3): the colour of every flow up to ``max_magnitude`` pixels, a
+    flow (u, v) drawn at (u, v) from the centre, so the rim is the speed of full saturation."""
+    axis = np.linspace(-max_magnitude, max_magnitude, size, dtype=np.float32)
+    u, v = np.meshgrid(axis, axis)
+    key = flow_to_rgb(np.stack([u, v]), max_magnitude=max_magnitude)
+    key[np.hypot(u, v) > max_magnitude] = 255
+    return key

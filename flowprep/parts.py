@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from flowprep.errors import FlowprepError, StoreError
+from flowprep.outputs import remove_quietly
 from flowprep.store import EncodedTracklet, StoreMeta, concatenate_stores, fsync_dir, open_store, write_store
 
 
@@ -29,7 +30,10 @@ class RunLock:
 
     def __enter__(self) -> "RunLock":
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise FlowprepError(f"{self.path}: cannot create the store's lock file ({exc.strerror or exc})") from exc
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -53,7 +57,7 @@ class RunLock:
 
     def __exit__(self, *exc) -> None:
         if self._fd is not None:
-            self.path.unlink(missing_ok=True)
+            remove_quietly(self.path)
             os.close(self._fd)
             self._fd = None
 

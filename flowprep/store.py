@@ -4,7 +4,9 @@ Layout (schema version 2)::
 
     /                      attrs: schema_version, dataset, split, flow_method, flow_params (JSON),
                                   height, width, jpeg_quality, flow_codec, flow_step, created,
-                                  project_version, skipped_tracklets (JSON list of [name, reason])
+                                  project_version, skipped_tracklets (JSON list of [name, reason]),
+                                  shard ("i/N": which part of a sharded extraction; "0/1" whole),
+                                  dataset_tracklets (the dataset's tracklet count, all shards; -1 unknown)
     /blob                  uint8 (B,)   every encoded frame: image JPEG then flow image, frame after frame
     /frames/image_offset   int64 (F,)   byte offset of frame f's JPEG in /blob
     /frames/image_size     int32 (F,)
@@ -51,6 +53,7 @@ from flowprep import __version__
 from flowprep.codec import CodecError, FrameCodec
 from flowprep.datasets.base import ROLES
 from flowprep.errors import StoreError
+from flowprep.outputs import remove_quietly
 
 SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)
@@ -86,6 +89,8 @@ class StoreMeta:
     project_version: str = __version__
     schema_version: int = SCHEMA_VERSION
     skipped_tracklets: tuple[tuple[str, str], ...] = ()
+    shard: str = "0/1"
+    dataset_tracklets: int = -1
 
     def __post_init__(self) -> None:
         self.codec  # an unknown flow codec is a CodecError here, not at the first decode
@@ -94,9 +99,11 @@ class StoreMeta:
     def codec(self) -> FrameCodec:
         return FrameCodec(self.height, self.width, self.jpeg_quality, self.flow_codec, self.flow_step)
 
-    def content_key(self) -> dict:
-        """The attributes two stores must share for their tracklets to be merged."""
-        return {k: v for k, v in asdict(self).items() if k not in ("created", "project_version", "schema_version", "skipped_tracklets")}
+    def content_key(self, across_shards: bool = False) -> dict:
+        """The attributes two stores must share for their tracklets to be joined: the parts of one run
+        share all of them, the shards of one dataset all but ``shard``."""
+        ignored = {"created", "project_version", "schema_version", "skipped_tracklets"} | ({"shard"} if across_shards else set())
+        return {k: v for k, v in asdict(self).items() if k not in ignored}
 
 
 @dataclass
@@ -273,7 +280,7 @@ class StoreWriter:
                 self._file.close()
         except Exception:  # closing a file whose disk is full can fail again; the file goes anyway
             pass
-        self._tmp.unlink(missing_ok=True)
+        remove_quietly(self._tmp)
 
     def __enter__(self) -> "StoreWriter":
         return self
@@ -471,7 +478,7 @@ class StoreReader:
             image, flow = data[io : io + isz], data[fo : fo + fsz]
             if frame_checksum(image, flow) != int(self._crc32[i]):
                 raise StoreError(f"{self.path}: frame {position} of tracklet {self.tracklets.name[tracklet]} fails its "
-                                 "CRC check (damaged data; check the file with flowprep verify)")
+                                 f"CRC check (damaged data; `flowprep verify {self.path}` locates all damage)")
             out.append((image, flow))
         return out
 
@@ -518,6 +525,10 @@ def _open_h5(path: Path) -> h5py.File:
         raise StoreError(f"{path}: not a readable HDF5 store (truncated or damaged?): {exc}") from exc
 
 
+# attributes added after schema version 2 was released: stores written before them read as unsharded, count unknown
+_LATER_ATTRS = {"shard": "0/1", "dataset_tracklets": -1}
+
+
 def _read_meta(f: h5py.File, path: Path) -> StoreMeta:
     version = f.attrs.get("schema_version")
     if version is None:
@@ -526,8 +537,9 @@ def _read_meta(f: h5py.File, path: Path) -> StoreMeta:
         raise StoreError(f"{path}: schema version {int(version)} is not supported "
                          f"(this flowprep reads versions {', '.join(map(str, READABLE_VERSIONS))})")
     try:
-        attrs = {k: f.attrs[k] for k in StoreMeta.__dataclass_fields__ if k != "flow_codec"}
+        attrs = {k: f.attrs[k] for k in StoreMeta.__dataclass_fields__ if k not in ("flow_codec", *_LATER_ATTRS)}
         attrs["flow_codec"] = f.attrs["flow_codec"] if int(version) >= 2 else "png16"
+        attrs.update({k: f.attrs.get(k, default) for k, default in _LATER_ATTRS.items()})
         attrs = {k: _text(v) if isinstance(v, (bytes, str)) else v for k, v in attrs.items()}
         return StoreMeta(
             dataset=attrs["dataset"],
@@ -543,6 +555,8 @@ def _read_meta(f: h5py.File, path: Path) -> StoreMeta:
             project_version=attrs["project_version"],
             schema_version=int(attrs["schema_version"]),
             skipped_tracklets=tuple(tuple(s) for s in json.loads(attrs["skipped_tracklets"])),
+            shard=attrs["shard"],
+            dataset_tracklets=int(attrs["dataset_tracklets"]),
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise StoreError(f"{path}: root attributes are missing or malformed ({exc})") from exc
@@ -593,7 +607,7 @@ def concatenate_stores(inputs: Sequence[Path], out: Path, meta: StoreMeta | None
         if base is None:
             raise StoreError(f"{out}: nothing to merge")
         for reader in readers:
-            if reader.meta.content_key() != base.content_key():
+            if reader.meta.content_key(across_shards=True) != base.content_key(across_shards=True):
                 raise StoreError(f"{reader.path}: made with other settings than {readers[0].path} (dataset, split, flow or size differ)")
         entries = []
         seen: dict[str, Path] = {}

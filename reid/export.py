@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from flowprep.outputs import remove_quietly
 from reid.errors import ReidError
 
 FORMATS = ("torchscript", "onnx")
@@ -127,5 +128,5 @@ def export_model(model: nn.Module, fmt: str, out: Path, *, seq_len: int, height:
                 raise ReidError(f"{out}: the exported model differs from PyTorch by {difference:.2e} (more than {TOLERANCE})")
         os.replace(tmp, out)
     finally:
-        tmp.unlink(missing_ok=True)
+        remove_quietly(tmp)
     return difference

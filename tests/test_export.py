@@ -60,6 +60,6 @@ def test_onnx_matches_pytorch_in_onnxruntime(run, tmp_path):
 
 
 def test_frame_size_needs_flags_when_the_training_store_is_gone(tmp_path):
-    assert frame_size({"store": "/nowhere.h5"}, tmp_path / "c.pt", 64, 32) == (64, 32)
-    with pytest.raises(ReidError, match="pass --height and --width"):
-        frame_size({"store": str(tmp_path / "gone.h5")}, tmp_path / "c.pt", None, None)
+    assert frame_size({"store": "/nowhere.h5"}, tmp_path / "c.pt", (64, 32)) == (64, 32)
+    with pytest.raises(ReidError, match="pass --size HxW"):
+        frame_size({"store": str(tmp_path / "gone.h5")}, tmp_path / "c.pt", None)

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
+from flowprep.datasets import DATASETS
+from flowprep.flow import FLOW_METHODS
+from flowprep.options import parse_size
 from flowprep.weights import default_liteflownet_weights
-
-
-def _parse_size(text: str) -> tuple[int, int]:
-    try:
-        height, width = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise click.BadParameter(f"{text!r}: expected HxW, e.g. 256x128") from None
-    if height < 8 or width < 8:
-        raise click.BadParameter(f"{text}: both sides must be at least 8 pixels")
-    return height, width
+from flowprep.workers import default_workers
 
 
 def _parse_flow_params(items: tuple[str, ...]) -> dict[str, str]:
@@ -46,16 +39,18 @@ def _choose_flow(flow: str, device: str, weights: Path | None) -> tuple[str, str
 
 
 @click.command("extract")
-@click.option("--dataset", required=True, help="mars, duke, ilidsvid, prid, or mot (MOTChallenge-style tracker output).")
+@click.option("--dataset", type=click.Choice(sorted(DATASETS)), required=True,
+              help="Dataset layout to read (mot: MOTChallenge-style tracker output).")
 @click.option("--root", type=click.Path(path_type=Path), default=None,
               help="Dataset folder in its official layout [default: $REID_DATA/<dataset>, else ./data/<dataset>].")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Store to write [default: ./<dataset>.h5].")
-@click.option("--flow", default="auto", show_default=True,
-              help="farneback, dis, liteflownet, or auto (liteflownet on a GPU with weights, else dis).")
+@click.option("--flow", type=click.Choice(["auto", *FLOW_METHODS]), default="auto", show_default=True,
+              help="Flow method; auto: liteflownet on a GPU with weights, else dis.")
 @click.option("--weights", type=click.Path(path_type=Path), default=None,
               help="LiteFlowNet weights (network-default.pytorch) [default: $FLOWPREP_WEIGHTS or ./weights/].")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
-@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes (CPU flow) or reader threads [default: all cores].")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Processes (CPU flow) or reader threads; 0 works in this process [default: the cores, at most 4].")
 @click.option("--size", default="256x128", show_default=True, help="Stored frame size HxW.")
 @click.option("--flow-codec", type=click.Choice(["jpeg", "png16"]), default="jpeg", show_default=True,
               help="How flow is stored: jpeg (1/4 px, +-32 px, fast) or png16 (lossless 1/8 px).")
@@ -76,7 +71,7 @@ def command(dataset, root, out, flow, weights, device, workers, size, flow_codec
     from flowprep.datasets.base import resolve_root
     from flowprep.extract import ExtractOptions, Shard, extract
 
-    height, width = _parse_size(size)
+    height, width = parse_size(size)
     flow, device, weights = _choose_flow(flow, device, weights)
     parsed_shard = Shard.parse(shard)
     default_out = f"{dataset}.h5" if parsed_shard.count == 1 else f"{dataset}.shard{parsed_shard.index}of{parsed_shard.count}.h5"
@@ -87,7 +82,7 @@ def command(dataset, root, out, flow, weights, device, workers, size, flow_codec
         flow=flow,
         weights=weights,
         device=device,
-        workers=workers or os.cpu_count() or 1,
+        workers=default_workers() if workers is None else workers,
         height=height,
         width=width,
         flow_codec=flow_codec,

@@ -12,13 +12,18 @@ import click
 @click.argument("shards", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--overwrite", is_flag=True, help="Replace an existing OUT.")
 def command(out: Path, shards: tuple[Path, ...], overwrite: bool) -> None:
-    """Join SHARDS (stores from `extract --shard i/N`) into OUT, in the dataset's order."""
+    """Join SHARDS (all N stores from `extract --shard i/N`) into OUT, in the dataset's order.
+
+    A missing, repeated or foreign shard is refused, naming it.
+    """
     from flowprep.errors import FlowprepError
-    from flowprep.store import concatenate_stores
+    from flowprep.outputs import writable_file
+    from flowprep.shards import merge_shards
 
     if out.exists() and not overwrite:
         raise FlowprepError(f"{out}: store exists; pass --overwrite to replace it")
     if out.resolve() in {s.resolve() for s in shards}:
         raise FlowprepError(f"{out}: the output cannot also be an input")
-    concatenate_stores(list(shards), out)
-    click.echo(f"{out}: merged {len(shards)} shards")
+    writable_file(out)
+    meta = merge_shards(list(shards), out)
+    click.echo(f"{out}: merged {len(shards)} shard{'s' if len(shards) != 1 else ''} of {meta.dataset}")

@@ -25,6 +25,10 @@ class FlowEstimator(ABC):
     preferred_batch: int
     needs_process_pool: bool
 
+    def supports_size(self, height: int, width: int) -> bool:
+        """Whether frames of this size can be given flow; methods with a size limit override it."""
+        return True
+
     @abstractmethod
     def __call__(self, first: np.ndarray, second: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Two uint8 BGR batches (N, H, W, 3) -> float32 flow (N, 2, H, W) in pixels.

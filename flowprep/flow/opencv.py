@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from abc import abstractmethod
 from typing import Any
 
@@ -73,6 +74,25 @@ class DISEstimator(OpenCVEstimator):
     """``cv2.DISOpticalFlow``: the fast CPU choice; ``preset`` trades speed for accuracy."""
 
     name = "dis"
+
+    def supports_size(self, height: int, width: int) -> bool:
+        """Tried on one pair of this size in a child process: OpenCV 4's DIS raises on frames whose sides are
+        both under 12 px and crashes the process on some short, wide ones (e.g. 12x40), in a pattern that
+        depends on the preset, so only running it tells. Sides of 16 (medium) or 32 px (fast, ultrafast) and
+        more always work (measured up to 512 px), as does every 2:1 size from 16x8 up."""
+        if not hasattr(os, "fork"):
+            return True
+        child = os.fork()
+        if child == 0:  # pragma: no cover (runs in the child)
+            code = 1
+            try:
+                frame = np.random.default_rng(0).integers(0, 256, (1, height, width, 3), dtype=np.uint8)
+                self(frame, np.roll(frame, 1, axis=2))
+                code = 0
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(child, 0)
+        return status == 0
 
     def pair_flow(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         # Built per pair because OpenCV objects cannot be pickled; creating one costs microseconds.

@@ -29,14 +29,24 @@ def _fill(pattern: Path, split: int | None) -> Path:
 @click.option("--seq-len", type=click.IntRange(min=1), default=None, help="Test clip length [default: the training one].")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-@click.option("--workers", type=click.IntRange(min=0), default=4, show_default=True)
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Loader processes; 0 reads in this process [default: the cores, at most 4].")
 @click.option("--amp", type=click.Choice(["bf16", "off"]), default="bf16", show_default=True)
+@click.option("--allow-store-mismatch", is_flag=True,
+              help="Evaluate even on a store of another size, flow method, flow codec or split than the "
+                   "training store (a warning names the difference).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--quiet", is_flag=True, help="No progress bars.")
 def command(store, checkpoint, protocol, metric, rerank, k1, k2, lambda_value, split, all_splits, seq_len, device,
-            batch_size, workers, amp, as_json) -> None:
-    """Evaluate CHECKPOINT on the query/gallery sets of STORE."""
+            batch_size, workers, amp, allow_store_mismatch, as_json, quiet) -> None:
+    """Evaluate CHECKPOINT on the query/gallery sets of STORE.
+
+    A checkpoint trained on a store of another frame size, flow method, flow codec or split
+    (same dataset) is refused unless --allow-store-mismatch is given.
+    """
     from flowprep.errors import FlowprepError
     from flowprep.store import open_store
+    from flowprep.workers import default_workers
     from reid.engine.evaluation import evaluate_model
     from reid.engine.inference import load_trained_model
     from reid.engine.trainer import resolve_device
@@ -48,12 +58,13 @@ def command(store, checkpoint, protocol, metric, rerank, k1, k2, lambda_value, s
     dev = resolve_device(device)
     results = []
     for k in splits:
-        model, run_config = load_trained_model(_fill(checkpoint, k), dev)
         with open_store(_fill(store, k)) as reader:
+            model, run_config = load_trained_model(_fill(checkpoint, k), dev, reader, allow_store_mismatch)
             results.append(evaluate_model(
                 model, reader, seq_len=seq_len or int(run_config.get("seq_len", 4)), device=dev, protocol=protocol,
                 metric=metric, rerank={"k1": k1, "k2": k2, "lambda_value": lambda_value} if rerank else None,
-                batch_size=batch_size, workers=workers, amp=amp,
+                batch_size=batch_size, workers=default_workers() if workers is None else workers, amp=amp,
+                progress=not quiet,
             ))
     if as_json:
         payload = results[0].as_dict() if len(results) == 1 else format_splits(results, as_dict=True)

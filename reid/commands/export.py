@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 
 
-def frame_size(run_config: dict, checkpoint: Path, height: int | None, width: int | None) -> tuple[int, int]:
-    """--height/--width, else the size of the store the checkpoint was trained on."""
-    if height is not None and width is not None:
-        return height, width
+def frame_size(run_config: dict, checkpoint: Path, size: tuple[int, int] | None) -> tuple[int, int]:
+    """--size, else the size of the store the checkpoint was trained on."""
+    if size is not None:
+        return size
     from flowprep.errors import StoreError
     from flowprep.store import open_store
     from reid.errors import ReidError
@@ -19,10 +19,16 @@ def frame_size(run_config: dict, checkpoint: Path, height: int | None, width: in
     if store:
         try:
             with open_store(store) as reader:
-                return height or reader.meta.height, width or reader.meta.width
+                return reader.meta.height, reader.meta.width
         except StoreError:
             pass
-    raise ReidError(f"{checkpoint}: its training store {store} is not readable here; pass --height and --width")
+    raise ReidError(f"{checkpoint}: its training store {store} is not readable here; pass --size HxW")
+
+
+def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    from flowprep.options import parse_size
+
+    return None if value is None else parse_size(value)
 
 
 @click.command("export")
@@ -31,9 +37,9 @@ def frame_size(run_config: dict, checkpoint: Path, height: int | None, width: in
               help="torchscript (torch.jit.trace) or onnx (torch.onnx, needs the onnx and onnxscript packages).")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="File to write (.pt or .onnx).")
 @click.option("--seq-len", type=click.IntRange(min=1), default=None, help="Frames per clip T [default: the training one].")
-@click.option("--height", type=click.IntRange(min=8), default=None, help="Frame height [default: the training store's].")
-@click.option("--width", type=click.IntRange(min=8), default=None, help="Frame width [default: the training store's].")
-def command(checkpoint, fmt, out, seq_len, height, width) -> None:
+@click.option("--size", callback=_size, default=None, metavar="HxW",
+              help="Frame size, e.g. 256x128 [default: the training store's].")
+def command(checkpoint, fmt, out, seq_len, size) -> None:
     """Export CHECKPOINT so that other programs can compute embeddings without this project.
 
     \b
@@ -48,11 +54,13 @@ def command(checkpoint, fmt, out, seq_len, height, width) -> None:
     """
     import torch
 
+    from flowprep.outputs import writable_file
     from reid.engine.inference import load_trained_model
     from reid.export import export_model
 
+    writable_file(out)
     model, run_config = load_trained_model(checkpoint, torch.device("cpu"))
-    height, width = frame_size(run_config, checkpoint, height, width)
+    height, width = frame_size(run_config, checkpoint, size)
     seq_len = seq_len or int(run_config.get("seq_len", 4))
     difference = export_model(model, fmt, out, seq_len=seq_len, height=height, width=width)
     check = "not checked (onnxruntime is not installed)" if difference is None else f"max difference to PyTorch {difference:.2e}"

@@ -10,6 +10,9 @@ STORE = click.option("--store", type=click.Path(path_type=Path), required=True, 
 CHECKPOINT = click.option("--checkpoint", type=click.Path(path_type=Path), required=True,
                           help="Checkpoint from reid train (best.pt).")
 DEVICE = click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
+ALLOW_MISMATCH = click.option("--allow-store-mismatch", is_flag=True,
+                              help="Draw even from a store of another size, flow method, flow codec or split than "
+                                   "the training store (a warning names the difference).")
 
 
 @click.group("visualize")
@@ -27,8 +30,13 @@ def command() -> None:
 @click.option("--metric", type=click.Choice(["euclidean", "cosine"]), default="euclidean", show_default=True)
 @click.option("--seq-len", type=click.IntRange(min=1), default=None, help="Test clip length [default: the training one].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Loader processes; 0 reads in this process [default: the cores, at most 4].")
 @DEVICE
-def ranks(store, checkpoint, out, queries, top, metric, seq_len, batch_size, device) -> None:
+@ALLOW_MISMATCH
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def ranks(store, checkpoint, out, queries, top, metric, seq_len, batch_size, workers, device, allow_store_mismatch,
+          quiet) -> None:
     """One PNG per query: its clip, then the TOP nearest gallery tracklets.
 
     Green frames are the query's identity, red ones another identity; the labels give
@@ -36,8 +44,11 @@ def ranks(store, checkpoint, out, queries, top, metric, seq_len, batch_size, dev
     out, as in reid evaluate.
     """
     import numpy as np
+    from tqdm import tqdm
 
+    from flowprep.outputs import writable_folder
     from flowprep.store import open_store
+    from flowprep.workers import default_workers
     from reid.distance import pairwise_distance
     from reid.engine.evaluation import QueryGallery
     from reid.engine.features import extract_features
@@ -46,17 +57,20 @@ def ranks(store, checkpoint, out, queries, top, metric, seq_len, batch_size, dev
     from reid.visualize.canvas import save_png
     from reid.visualize.ranks import QUERY_FRAMES, rank_picture, spread_positions, store_matches
 
+    writable_folder(out)
     dev = resolve_device(device)
-    model, run_config = load_trained_model(checkpoint, dev)
     with open_store(store) as reader:
+        model, run_config = load_trained_model(checkpoint, dev, reader, allow_store_mismatch)
         sets = QueryGallery.of(reader)
         chosen = sets.query[spread_positions(len(sets.query), queries)]
         features = extract_features(model, reader, np.concatenate([chosen, sets.gallery]),
                                     seq_len=seq_len or int(run_config.get("seq_len", 4)), device=dev,
-                                    batch_size=batch_size)
+                                    batch_size=batch_size, workers=default_workers() if workers is None else workers,
+                                    progress=not quiet)
         distances = pairwise_distance(features[: len(chosen)], features[len(chosen):], metric)
         t = reader.tracklets
-        for k, query in enumerate(chosen):
+        for k, query in enumerate(tqdm(chosen, desc="pictures", unit="query", disable=quiet,
+                                       leave=False)):
             pid, camid, name = int(t.pid[query]), int(t.camid[query]), str(t.name[query])
             matches = store_matches(reader, sets.gallery, distances[k], top, pid, camid)
             frames, _ = reader.read_clip(query, spread_positions(int(t.frame_count[query]), QUERY_FRAMES))
@@ -74,15 +88,17 @@ def ranks(store, checkpoint, out, queries, top, metric, seq_len, batch_size, dev
 @click.option("--start", type=click.IntRange(min=0), default=0, show_default=True, help="First frame of the clip.")
 @click.option("--frames", "length", type=click.IntRange(min=1), default=None,
               help="Frames in the clip [default: the training clip length].")
-@click.option("--out", type=click.Path(path_type=Path), required=True, help="PNG to write.")
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="Picture to write (.png or .jpg).")
 @DEVICE
-def attention(store, checkpoint, key, start, length, out, device) -> None:
+@ALLOW_MISMATCH
+def attention(store, checkpoint, key, start, length, out, device, allow_store_mismatch) -> None:
     """Draw a clip's flow, activations without and with attention, and the attention map M (Fig. 5).
 
     Needs a mutual-attention or gated-attention checkpoint.
     """
     import numpy as np
 
+    from flowprep.outputs import image_file
     from flowprep.store import open_store
     from reid.engine.inference import load_trained_model
     from reid.engine.trainer import resolve_device
@@ -90,9 +106,10 @@ def attention(store, checkpoint, key, start, length, out, device) -> None:
     from reid.visualize.attention import attention_maps, attention_picture
     from reid.visualize.canvas import save_png
 
+    image_file(out)
     dev = resolve_device(device)
-    model, run_config = load_trained_model(checkpoint, dev)
     with open_store(store) as reader:
+        model, run_config = load_trained_model(checkpoint, dev, reader, allow_store_mismatch)
         index = reader.tracklet_index(key)
         count = int(reader.tracklets.frame_count[index])
         if start >= count:

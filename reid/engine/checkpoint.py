@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from flowprep.outputs import remove_quietly
 from reid.errors import CheckpointError
 
 FORMAT = 1
@@ -54,7 +55,7 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
+        remove_quietly(tmp)
         raise CheckpointError(f"{path}: could not write the checkpoint: {exc.strerror or exc}") from exc
 
 

@@ -85,19 +85,34 @@ def evaluate_model(
     batch_size: int = 32,
     workers: int = 0,
     amp: str = "off",
+    progress: bool = False,
 ) -> Evaluation:
-    """Extract query and gallery features, rank on the device, score, and compare with chance."""
+    """Extract query and gallery features, rank on the device, score, and compare with chance.
+
+    ``progress`` shows a bar of feature batches, then one of the ranking steps, on stderr.
+    """
+    from tqdm import tqdm
+
     sets = QueryGallery.of(store, protocol)
     wanted = np.unique(np.concatenate([sets.query, sets.gallery]))
     features = extract_features(model, store, wanted, seq_len=seq_len, device=device,
-                                batch_size=batch_size, workers=workers, amp=amp)
+                                batch_size=batch_size, workers=workers, amp=amp, progress=progress)
     row = {int(t): i for i, t in enumerate(wanted)}
     query = features[[row[int(t)] for t in sets.query]]
     gallery = features[[row[int(t)] for t in sets.gallery]]
-    distmat = pairwise_distance(query, gallery, metric)
-    if rerank is not None:
-        from reid.rerank import rerank as k_reciprocal
+    steps = ["distances", *(["re-ranking"] if rerank is not None else []), "scores"]
+    with tqdm(total=len(steps), desc="ranking", unit="step", disable=not progress, leave=False) as bar:
+        bar.set_postfix_str(steps[0])
+        distmat = pairwise_distance(query, gallery, metric)
+        bar.update()
+        if rerank is not None:
+            from reid.rerank import rerank as k_reciprocal
 
-        distmat = k_reciprocal(distmat, pairwise_distance(query, query, metric),
-                               pairwise_distance(gallery, gallery, metric), **rerank)
-    return Evaluation(_rank(distmat, store, sets), chance_level(store, sets), protocol)
+            bar.set_postfix_str("re-ranking")
+            distmat = k_reciprocal(distmat, pairwise_distance(query, query, metric),
+                                   pairwise_distance(gallery, gallery, metric), **rerank)
+            bar.update()
+        bar.set_postfix_str("scores")
+        evaluation = Evaluation(_rank(distmat, store, sets), chance_level(store, sets), protocol)
+        bar.update()
+    return evaluation

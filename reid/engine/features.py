@@ -32,12 +32,15 @@ def extract_features(
     batch_size: int = 32,
     workers: int = 0,
     amp: str = "off",
+    progress: bool = False,
 ) -> torch.Tensor:
     """One embedding per tracklet (N, D) on ``device``, averaged over its clips.
 
     Clips stream through in batches and their embeddings are summed per tracklet, so memory
-    does not grow with tracklet length.
+    does not grow with tracklet length. ``progress`` draws a bar of batches on stderr.
     """
+    from tqdm import tqdm
+
     dataset = DenseClips(store, tracklets, seq_len)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers,
                         pin_memory=device.type == "cuda", persistent_workers=False)
@@ -45,7 +48,7 @@ def extract_features(
     model.eval()
     sums: torch.Tensor | None = None
     counts = torch.zeros(len(tracklets), device=device)
-    for images, flows, owners in loader:
+    for images, flows, owners in tqdm(loader, desc="features", unit="batch", disable=not progress, leave=False):
         images, flows = prepare_batch(images, flows, device)
         with autocast(device, amp):
             embedding = model(images, flows).embedding.float()

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from flowprep.store import StoreReader
+from reid.data.store_record import require_compatible
 from reid.engine.checkpoint import load_checkpoint
 from reid.engine.config import MODEL_KEYS, build_from_model_config
 from reid.errors import CheckpointError
 
 
-def load_trained_model(path: Path, device: torch.device) -> tuple[nn.Module, dict]:
-    """The model a checkpoint was trained as, in eval mode, plus the checkpoint's run config."""
+def load_trained_model(path: Path, device: torch.device, store: StoreReader | None = None,
+                       allow_mismatch: bool = False) -> tuple[nn.Module, dict]:
+    """The model a checkpoint was trained as, in eval mode, plus the checkpoint's run config.
+
+    Given the ``store`` it will run on, a store unlike the training one (size, flow, split) is refused
+    first, or with ``allow_mismatch`` named in a warning on stderr.
+    """
     state = load_checkpoint(path, map_location=device)
+    if store is not None:
+        for difference in require_compatible(str(path), state.get("store"), store, allow_mismatch):
+            print(f"warning: {path} was trained on another kind of store: {difference}", file=sys.stderr)
     config = state.get("model_config")
     if not isinstance(config, dict) or any(k not in config for k in (*MODEL_KEYS, "num_classes")):
         raise CheckpointError(f"{path}: has no model config (not written by reid train?)")

@@ -19,10 +19,13 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
+from flowprep.integrity import check_before_use
+from flowprep.outputs import writable_folder
 from flowprep.store import open_store
 from reid.data.clips import TrainClips
 from reid.data.device import prepare_batch
 from reid.data.samplers import IdentityBatchSampler
+from reid.data.store_record import describe_store
 from reid.engine.checkpoint import check_model_config, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
 from reid.engine.config import TrainConfig, build_from_model_config
 from reid.engine.evaluation import Evaluation, evaluate_model
@@ -92,6 +95,7 @@ class Trainer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = not cfg.deterministic
         self.store = open_store(cfg.store)
+        check_before_use(self.store)
         self.dataset = TrainClips(self.store, seq_len=cfg.seq_len, seed=cfg.seed)
         if self.dataset.num_classes < 2:
             raise ReidError(f"{cfg.store}: needs at least 2 training identities, has {self.dataset.num_classes}")
@@ -138,7 +142,7 @@ class Trainer:
         return model
 
     def _prepare_run_dir(self, resume: bool) -> None:
-        self.out.mkdir(parents=True, exist_ok=True)
+        writable_folder(self.out)
         if not resume and (self.out / "last.pt").exists():
             raise ReidError(f"{self.out}: holds a run already; pass --resume to continue it or choose another --out")
         self.cfg.save(self.out / "config.json")
@@ -244,6 +248,7 @@ class Trainer:
             "rng": rng_state(),
             "config": asdict(self.cfg),
             "model_config": self.model_config,
+            "store": describe_store(self.store),
         }
         save_checkpoint(self.out / "last.pt", payload)
         if improved:

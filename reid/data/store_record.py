@@ -1,0 +1,50 @@
+"""What a checkpoint records of its training store, and how a store to evaluate on differs from it.
+
+A model trained on 256x128 frames, DIS flow or split 0 still runs on a 64x32 store, LiteFlowNet
+flow or split 3's test set, and silently scores something else (on another split of iLIDS-VID or
+PRID, test identities were seen in training). Checkpoints keep ``describe_store`` under the key
+``"store"``; ``reid evaluate`` and ``reid visualize`` compare it with the store they are given.
+"""
+
+from __future__ import annotations
+
+from flowprep.store import StoreReader
+
+# settings of the store that change what a model sees; split only between stores of one dataset
+COMPARED = ("height", "width", "flow_method", "flow_codec")
+
+
+def describe_store(reader: StoreReader) -> dict:
+    """The training store as a checkpoint records it (plain values, loadable with ``weights_only``)."""
+    meta = reader.meta
+    return {
+        "path": str(reader.path), "dataset": meta.dataset, "split": int(meta.split),
+        "split_source": str(getattr(meta, "split_source", "") or ""), "height": int(meta.height),
+        "width": int(meta.width), "flow_method": meta.flow_method, "flow_codec": meta.flow_codec,
+        "schema_version": int(meta.schema_version), "created": meta.created,
+    }
+
+
+def check_compatible(trained: dict, store: dict) -> list[str]:
+    """The differences between the training store and ``store`` that make scores misleading, in words."""
+    differences = [f"{key} {trained[key]} in training, {store[key]} here" for key in COMPARED
+                   if key in trained and trained[key] != store[key]]
+    if trained.get("dataset") == store["dataset"]:
+        for key in ("split", "split_source"):
+            if trained.get(key, store[key]) != store[key]:
+                differences.append(f"{key} {trained[key] or '(none)'} in training, {store[key] or '(none)'} here"
+                                   + (" (test identities may have been trained on)" if key == "split" else ""))
+    return differences
+
+
+def require_compatible(checkpoint: str, trained: dict | None, reader: StoreReader, allow_mismatch: bool) -> list[str]:
+    """Refuse ``reader`` in one line if it differs from the checkpoint's training store, unless the user
+    allows it (``--allow-store-mismatch``); return the differences, which the caller then warns about.
+    A checkpoint from before stores were recorded is not checked."""
+    from reid.errors import CheckpointError
+
+    differences = check_compatible(trained, describe_store(reader)) if trained else []
+    if differences and not allow_mismatch:
+        raise CheckpointError(f"{checkpoint}: trained on another kind of store than {reader.path} "
+                              f"({'; '.join(differences)}); pass --allow-store-mismatch to run anyway")
+    return differences
