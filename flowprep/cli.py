@@ -39,6 +39,10 @@ class LazyGroup(click.Group):
         return module.command
 
 
+def _one_line(message: str) -> str:
+    return " ".join(message.split("\n"))  # one line, even when a file name holds a newline
+
+
 def run_group(group: click.Group, prog_name: str) -> None:
     """Run a click group, turning user-facing errors into one line on stderr and exit code 2."""
     try:
@@ -48,12 +52,15 @@ def run_group(group: click.Group, prog_name: str) -> None:
         sys.exit(130)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except click.UsageError as exc:  # a bad flag or value: one line too, not click's usage block
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+        click.echo(f"{prog_name}: error: {_one_line(exc.format_message())}{hint}", err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except FlowprepError as exc:
-        message = " ".join(str(exc).split("\n"))  # one line, even when a file name holds a newline
-        click.echo(f"{prog_name}: error: {message}", err=True)
+        click.echo(f"{prog_name}: error: {_one_line(str(exc))}", err=True)
         sys.exit(2)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)

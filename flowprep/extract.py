@@ -172,7 +172,7 @@ def extract(opts: ExtractOptions, progress: bool = True) -> ExtractSummary:
     from flowprep.flow import create_estimator
 
     started = time.monotonic()
-    writable_folder(opts.out.parent)
+    writable_folder(opts.out.parent, create=True)
     estimator = create_estimator(opts.flow, device=opts.device, weights=opts.weights, **opts.flow_params)
     if not estimator.supports_size(opts.height, opts.width):
         raise FlowprepError(f"--size {opts.height}x{opts.width}: {estimator.name} flow {estimator.params} fails on frames "

@@ -17,20 +17,26 @@ from flowprep.errors import FlowprepError
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
-def writable_folder(folder: str | os.PathLike) -> Path:
-    """Create ``folder`` if needed and make sure files can be created in it; else a one-line error."""
+def writable_folder(folder: str | os.PathLike, create: bool = False) -> Path:
+    """Check that files can be written in ``folder`` (or that it can be made, in its nearest existing
+    ancestor) and, with ``create``, make it; else a one-line error. Without ``create`` a refused command
+    leaves no empty folder behind."""
     folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise FlowprepError(f"{folder}: cannot create this folder ({exc.strerror or exc})") from exc
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise FlowprepError(f"{folder}: cannot write here (read-only file system or no permission)")
+    existing = next((p for p in (folder, *folder.parents) if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise FlowprepError(f"{folder}: cannot create this folder ({existing} is a file)")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise FlowprepError(f"{folder}: cannot write here ({existing} is on a read-only file system or not writable)")
+    if create:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise FlowprepError(f"{folder}: cannot create this folder ({exc.strerror or exc})") from exc
     return folder
 
 
 def writable_file(path: str | os.PathLike) -> Path:
-    """``path`` as a file that can be created: its folder exists (or is made) and is writable."""
+    """``path`` as a file that can be created: its folder exists or can be made, and is writable."""
     path = Path(path)
     writable_folder(path.parent)
     return path

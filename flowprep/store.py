@@ -169,6 +169,7 @@ class StoreWriter:
         self._tracklets: dict[str, list] = {key: [] for key in TRACKLET_FIELDS}
         self._offset = 0
         try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = h5py.File(self._tmp, "w", libver=HDF5_FORMAT)
             self._blob = self._file.create_dataset(
                 "blob", shape=(0,), maxshape=(None,), dtype=np.uint8, chunks=(self.BLOB_CHUNK,)

@@ -53,7 +53,8 @@ def test_extract_then_inspect_verify_show_on_mars(mars_root, reference_store, tm
     import cv2
 
     picture = cv2.imread(str(tmp_path / "clip.png"))
-    assert picture.shape[0] == 2 * 64 and picture.shape[1] % 32 == 0
+    # 64x32 frames enlarged 2x to 128 px tall; a frame column per drawn frame, plus the colour key (64 px square)
+    assert picture.shape[0] == 2 * 128 and (picture.shape[1] - 128) % 64 == 0 and picture.shape[1] > 128
 
 
 def test_store_flow_is_the_estimators_flow(mars_root, reference_store):

@@ -69,15 +69,20 @@ def command(dataset, root, out, flow, weights, device, workers, size, flow_codec
             flush_every, flow_params, quiet) -> None:
     """Read DATASET, compute optical flow for every tracklet, write one HDF5 store."""
     from flowprep.datasets.base import resolve_root
+    from flowprep.errors import FlowprepError
     from flowprep.extract import ExtractOptions, Shard, extract
 
     height, width = parse_size(size)
+    data_root = resolve_root(dataset, root)
+    if not data_root.is_dir():
+        raise FlowprepError(f"{data_root}: dataset root not found; pass --root with the {dataset} folder, or set "
+                            f"$REID_DATA to the folder that holds {dataset}/")
     flow, device, weights = _choose_flow(flow, device, weights)
     parsed_shard = Shard.parse(shard)
     default_out = f"{dataset}.h5" if parsed_shard.count == 1 else f"{dataset}.shard{parsed_shard.index}of{parsed_shard.count}.h5"
     opts = ExtractOptions(
         dataset=dataset,
-        root=resolve_root(dataset, root),
+        root=data_root,
         out=out or Path(default_out),
         flow=flow,
         weights=weights,

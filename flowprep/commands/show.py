@@ -50,6 +50,7 @@ def command(store: Path, key: str, out: Path, max_frames: int, max_flow: float |
     scale = max(1, math.ceil(MIN_TILE_HEIGHT / height))
     picture = np.concatenate([top, bottom], axis=0)
     picture = cv2.resize(picture, (picture.shape[1] * scale, picture.shape[0] * scale), interpolation=cv2.INTER_NEAREST)
+    out.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(out), cv2.cvtColor(picture, cv2.COLOR_RGB2BGR)):
         raise FlowprepError(f"{out}: could not write the picture")
     click.echo(f"{out}: tracklet {name}, frames {positions.tolist()}, {picture.shape[0]}x{picture.shape[1]} px; "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import os
+import json
+import subprocess
+import sys
 from abc import abstractmethod
 from typing import Any
 
@@ -27,6 +29,13 @@ DIS_PRESETS = {
     "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
 }
 DIS_DEFAULTS: dict[str, Any] = {"preset": "medium"}
+# flow for one random pair of the given size, in a child process (``DISEstimator.supports_size``)
+_SIZE_TRIAL = (
+    "import json, sys; import numpy as np; from flowprep.flow import create_estimator; "
+    "trial = json.loads(sys.argv[1]); estimator = create_estimator('dis', **trial['params']); "
+    "frame = np.random.default_rng(0).integers(0, 256, (1, trial['height'], trial['width'], 3), dtype=np.uint8); "
+    "estimator(frame, np.roll(frame, 1, axis=2))"
+)
 
 
 class OpenCVEstimator(FlowEstimator):
@@ -76,23 +85,17 @@ class DISEstimator(OpenCVEstimator):
     name = "dis"
 
     def supports_size(self, height: int, width: int) -> bool:
-        """Tried on one pair of this size in a child process: OpenCV 4's DIS raises on frames whose sides are
-        both under 12 px and crashes the process on some short, wide ones (e.g. 12x40), in a pattern that
-        depends on the preset, so only running it tells. Sides of 16 (medium) or 32 px (fast, ultrafast) and
-        more always work (measured up to 512 px), as does every 2:1 size from 16x8 up."""
-        if not hasattr(os, "fork"):
-            return True
-        child = os.fork()
-        if child == 0:  # pragma: no cover (runs in the child)
-            code = 1
-            try:
-                frame = np.random.default_rng(0).integers(0, 256, (1, height, width, 3), dtype=np.uint8)
-                self(frame, np.roll(frame, 1, axis=2))
-                code = 0
-            finally:
-                os._exit(code)
-        _, status = os.waitpid(child, 0)
-        return status == 0
+        """Tried on one pair of this size in a fresh Python process: OpenCV 4's DIS raises on frames whose
+        sides are both under 12 px and crashes the process on some short, wide ones (e.g. 12x40), in a
+        pattern that depends on the preset, so only running it tells. Sides of 16 (medium) or 32 px (fast,
+        ultrafast) and more always work (measured up to 512 px), as does every 2:1 size from 16x8 up.
+        (A forked child could hang on a lock another thread of this process held; a new process cannot.)"""
+        trial = json.dumps({"params": self.params, "height": height, "width": width})
+        try:
+            done = subprocess.run([sys.executable, "-c", _SIZE_TRIAL, trial], capture_output=True, timeout=120)
+        except subprocess.TimeoutExpired:
+            return True  # undecided: let the run itself show
+        return done.returncode == 0
 
     def pair_flow(self, first: np.ndarray, second: np.ndarray) -> np.ndarray:
         # Built per pair because OpenCV objects cannot be pickled; creating one costs microseconds.

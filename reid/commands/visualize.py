@@ -69,7 +69,7 @@ def ranks(store, checkpoint, out, queries, top, metric, seq_len, batch_size, wor
                                     progress=not quiet)
         distances = pairwise_distance(features[: len(chosen)], features[len(chosen):], metric)
         t = reader.tracklets
-        for k, query in enumerate(tqdm(chosen, desc="pictures", unit="query", disable=quiet,
+        for k, query in enumerate(tqdm(chosen, desc="pictures", unit="query", disable=True if quiet else None,
                                        leave=False)):
             pid, camid, name = int(t.pid[query]), int(t.camid[query]), str(t.name[query])
             matches = store_matches(reader, sets.gallery, distances[k], top, pid, camid)

@@ -89,7 +89,7 @@ def evaluate_model(
 ) -> Evaluation:
     """Extract query and gallery features, rank on the device, score, and compare with chance.
 
-    ``progress`` shows a bar of feature batches, then one of the ranking steps, on stderr.
+    ``progress`` shows a bar of feature batches, then one of the ranking steps, on stderr when it is a terminal.
     """
     from tqdm import tqdm
 
@@ -101,7 +101,7 @@ def evaluate_model(
     query = features[[row[int(t)] for t in sets.query]]
     gallery = features[[row[int(t)] for t in sets.gallery]]
     steps = ["distances", *(["re-ranking"] if rerank is not None else []), "scores"]
-    with tqdm(total=len(steps), desc="ranking", unit="step", disable=not progress, leave=False) as bar:
+    with tqdm(total=len(steps), desc="ranking", unit="step", disable=None if progress else True, leave=False) as bar:
         bar.set_postfix_str(steps[0])
         distmat = pairwise_distance(query, gallery, metric)
         bar.update()

@@ -37,7 +37,8 @@ def extract_features(
     """One embedding per tracklet (N, D) on ``device``, averaged over its clips.
 
     Clips stream through in batches and their embeddings are summed per tracklet, so memory
-    does not grow with tracklet length. ``progress`` draws a bar of batches on stderr.
+    does not grow with tracklet length. ``progress`` draws a bar of batches on stderr when it is a
+    terminal (tqdm's ``disable=None``), so logs and piped output stay clean.
     """
     from tqdm import tqdm
 
@@ -48,7 +49,7 @@ def extract_features(
     model.eval()
     sums: torch.Tensor | None = None
     counts = torch.zeros(len(tracklets), device=device)
-    for images, flows, owners in tqdm(loader, desc="features", unit="batch", disable=not progress, leave=False):
+    for images, flows, owners in tqdm(loader, desc="features", unit="batch", disable=None if progress else True, leave=False):
         images, flows = prepare_batch(images, flows, device)
         with autocast(device, amp):
             embedding = model(images, flows).embedding.float()

@@ -142,7 +142,7 @@ class Trainer:
         return model
 
     def _prepare_run_dir(self, resume: bool) -> None:
-        writable_folder(self.out)
+        writable_folder(self.out, create=True)
         if not resume and (self.out / "last.pt").exists():
             raise ReidError(f"{self.out}: holds a run already; pass --resume to continue it or choose another --out")
         self.cfg.save(self.out / "config.json")

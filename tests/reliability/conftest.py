@@ -50,13 +50,14 @@ class CliResult:
         return [line for line in self.err.splitlines() if line.strip()]
 
 
-def run_cli(main: Callable[[], None], args: list) -> CliResult:
+def run_cli(main: Callable[[], None], args: list, err: io.StringIO | None = None) -> CliResult:
     """Run ``flowprep.cli.main`` or ``reid.cli.main`` here, as the installed script would run.
 
     Any exception the command line does not turn into its one-line error escapes and fails the test
-    with its traceback, which is exactly what a user must never see.
+    with its traceback, which is exactly what a user must never see. ``err`` replaces stderr (e.g. one
+    that says it is a terminal).
     """
-    out, err = io.StringIO(), io.StringIO()
+    out, err = io.StringIO(), err or io.StringIO()
     argv, sys.argv = sys.argv, [main.__module__, *map(str, args)]
     code = 0
     try:

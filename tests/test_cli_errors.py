@@ -1,0 +1,316 @@
+"""A new user's bad inputs through both command lines: one line on stderr, exit code 2, no traceback.
+
+Read-only outputs are tested on a real read-only bind mount (users mount volumes ``:ro`` in
+containers and run as root, where ``chmod`` stops nothing); where this process may not mount, the
+folder is made to look read-only to ``os.access``, the check every command makes before working.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from flowprep.cli import main as flowprep_main
+from flowprep.errors import FlowprepError, StoreError
+from flowprep.store import open_store
+from helpers_store import shared_tiny_run, write_tiny_store
+from reid.cli import main as reid_main
+from reid.errors import CheckpointError
+from reliability.conftest import TRAIN_FLAGS, CliResult, assert_one_line_error, run_cli
+
+FAST_DIS = ["--size", "64x32", "--flow", "dis", "--flow-param", "preset=ultrafast", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> tuple[Path, Path]:
+    """(tiny store, the tiny model trained on it)."""
+    return shared_tiny_run(tmp_path_factory)
+
+
+@pytest.fixture
+def read_only(tmp_path, monkeypatch) -> Path:
+    """An empty folder on a read-only bind mount, or one that reports itself read-only where mounting is refused."""
+    source, folder = tmp_path / "source", tmp_path / "ro"
+    source.mkdir()
+    folder.mkdir()
+    bound = subprocess.run(["mount", "--bind", str(source), str(folder)], capture_output=True).returncode == 0
+    mounted = bound and subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], capture_output=True).returncode == 0
+    if not mounted:
+        if bound:
+            subprocess.run(["umount", str(folder)], check=False)
+        real_access = os.access
+
+        def access(path, mode, *args, **kwargs):
+            inside = Path(path).resolve().is_relative_to(folder.resolve())
+            return False if inside and mode & os.W_OK else real_access(path, mode, *args, **kwargs)
+
+        monkeypatch.setattr(os, "access", access)
+    else:
+        with pytest.raises(OSError):  # the mount really refuses writes, even to root
+            (folder / "probe").write_bytes(b"")
+    yield folder
+    if mounted:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.fixture(scope="module")
+def shards(mars_root, tmp_path_factory) -> list[Path]:
+    """The two shards of the synthetic MARS, extracted in this process (--workers 0)."""
+    folder = tmp_path_factory.mktemp("shards")
+    paths = []
+    for i in range(2):
+        out = folder / f"mars.shard{i}of2.h5"
+        result = run_cli(flowprep_main, ["extract", "--dataset", "mars", "--root", mars_root, "--out", out,
+                                         "--shard", f"{i}/2", "--workers", "0", *FAST_DIS])
+        assert result.code == 0, result.err
+        paths.append(out)
+    return paths
+
+
+def altered_copy(source: Path, target: Path, **attrs) -> Path:
+    shutil.copyfile(source, target)
+    with h5py.File(target, "r+") as f:
+        for key, value in attrs.items():
+            f.attrs[key] = value
+    return target
+
+
+def damaged_index(store: Path, target: Path) -> Path:
+    """A store whose second tracklet starts one frame late: every range is inside /frames, so only the
+    structural check sees it (training would read another tracklet's frame as this one's)."""
+    shutil.copyfile(store, target)
+    with h5py.File(target, "r+") as f:
+        f["tracklets/frame_start"][1] += 1
+    return target
+
+
+def flipped_frame_byte(store: Path, target: Path, tracklet: int, position: int) -> Path:
+    shutil.copyfile(store, target)
+    with open_store(target) as reader:
+        frame = int(reader.tracklets.frame_start[tracklet]) + position
+        offset = int(reader._image_offset[frame]) + 30
+    with h5py.File(target, "r+") as f:
+        f["blob"][offset] ^= 0x20
+    return target
+
+
+# case -> function of (tmp_path, read-only folder, tiny store, checkpoint, mars root, shards) giving
+# (which CLI, its arguments, fragments the one error line must hold)
+BAD_INPUTS = {
+    "extract into a read-only folder": lambda t, ro, s, c, m, sh: (
+        flowprep_main, ["extract", "--dataset", "mars", "--root", m, "--out", ro / "x.h5", *FAST_DIS], [ro, "cannot write"]),
+    "merge into a read-only folder": lambda t, ro, s, c, m, sh: (
+        flowprep_main, ["merge", ro / "m.h5", *sh], [ro, "cannot write"]),
+    "export into a read-only folder": lambda t, ro, s, c, m, sh: (
+        reid_main, ["export", "--checkpoint", c, "--format", "torchscript", "--out", ro / "m.pt"], [ro, "cannot write"]),
+    "ranks into a read-only folder": lambda t, ro, s, c, m, sh: (
+        reid_main, ["visualize", "ranks", "--store", s, "--checkpoint", c, "--out", ro / "ranks", "--device", "cpu"],
+        [ro / "ranks", "cannot"]),
+    "train into a read-only folder": lambda t, ro, s, c, m, sh: (
+        reid_main, ["train", "--store", s, "--out", ro / "run", "--epochs", "1", *TRAIN_FLAGS], [ro / "run", "cannot"]),
+    "DIS on 10x10 frames": lambda t, ro, s, c, m, sh: (
+        flowprep_main, ["extract", "--dataset", "mars", "--root", m, "--out", t / "x.h5", "--flow", "dis", "--size", "10x10"],
+        ["--size 10x10", "dis", "fails on frames this small"]),
+    "DIS on 12x40 frames (OpenCV crashes the process)": lambda t, ro, s, c, m, sh: (
+        flowprep_main, ["extract", "--dataset", "mars", "--root", m, "--out", t / "x.h5", "--flow", "dis", "--size", "12x40"],
+        ["--size 12x40", "fails on frames this small"]),
+    "size below 8 px": lambda t, ro, s, c, m, sh: (
+        flowprep_main, ["extract", "--dataset", "mars", "--root", m, "--size", "4x4"], ["--size", "at least 8"]),
+    "unknown flow method lists the methods": lambda t, ro, s, c, m, sh: (
+        flowprep_main, ["extract", "--dataset", "mars", "--root", m, "--flow", "raft"],
+        ["--flow", "'raft'", "'farneback', 'dis', 'liteflownet'"]),
+    "unknown dataset lists the datasets": lambda t, ro, s, c, m, sh: (
+        flowprep_main, ["extract", "--dataset", "market"], ["--dataset", "'duke', 'ilidsvid', 'mars', 'mot', 'prid'"]),
+    "missing root names --root and $REID_DATA": lambda t, ro, s, c, m, sh: (
+        flowprep_main, ["extract", "--dataset", "mars", "--root", t / "nowhere"], [t / "nowhere", "--root", "$REID_DATA"]),
+    "export size spelled HxW": lambda t, ro, s, c, m, sh: (
+        reid_main, ["export", "--checkpoint", c, "--format", "torchscript", "--out", t / "m.pt", "--size", "256"],
+        ["--size", "expected HxW"]),
+    "show --out without an image extension": lambda t, ro, s, c, m, sh: (
+        flowprep_main, ["show", s, "--out", t / "picture"], [t / "picture", "not an image file name"]),
+    "attention --out without an image extension, before loading anything": lambda t, ro, s, c, m, sh: (
+        reid_main, ["visualize", "attention", "--store", s, "--checkpoint", t / "absent.pt", "--out", t / "maps"],
+        [t / "maps", "not an image file name"]),
+    "merge with a shard missing": lambda t, ro, s, c, m, sh: (
+        flowprep_main, ["merge", t / "m.h5", sh[0]], ["shard 1/2 missing"]),
+    "merge with a shard given twice": lambda t, ro, s, c, m, sh: (
+        flowprep_main, ["merge", t / "m.h5", sh[0], sh[1], shutil.copyfile(sh[1], t / "again.h5")],
+        [t / "again.h5", "shard 1/2 is given twice"]),
+    "merge with a shard of another dataset": lambda t, ro, s, c, m, sh: (
+        flowprep_main, ["merge", t / "m.h5", sh[0], altered_copy(sh[1], t / "other.h5", dataset_tracklets=999)],
+        [t / "other.h5", "999 tracklets"]),
+    "merge with a shard of another split into shards": lambda t, ro, s, c, m, sh: (
+        flowprep_main, ["merge", t / "m.h5", sh[0], altered_copy(sh[1], t / "third.h5", shard="1/3")],
+        [t / "third.h5", "shard 1/3"]),
+    "merge with a whole store": lambda t, ro, s, c, m, sh: (
+        flowprep_main, ["merge", t / "m.h5", sh[0], sh[1], s], [s, "not a shard"]),
+    "evaluate on a store of another size": lambda t, ro, s, c, m, sh: (
+        reid_main, ["evaluate", "--store", write_tiny_store(t / "big.h5", height=64, width=32), "--checkpoint", c,
+                    "--device", "cpu", "--workers", "0"],
+        [c, "height 32 in training, 64 here", "width 16 in training, 32 here", "--allow-store-mismatch"]),
+    "evaluate on another split's store": lambda t, ro, s, c, m, sh: (
+        reid_main, ["evaluate", "--store", altered_copy(s, t / "split3.h5", split=3), "--checkpoint", c, "--device",
+                    "cpu", "--workers", "0"], ["split -1 in training, 3 here", "--allow-store-mismatch"]),
+    "visualize ranks on a store of other flow": lambda t, ro, s, c, m, sh: (
+        reid_main, ["visualize", "ranks", "--store", altered_copy(s, t / "lfn.h5", flow_method="liteflownet"),
+                    "--checkpoint", c, "--out", t / "ranks", "--device", "cpu"],
+        ["flow_method dis in training, liteflownet here"]),
+    "train on a store with a damaged index": lambda t, ro, s, c, m, sh: (
+        reid_main, ["train", "--store", damaged_index(s, t / "bad.h5"), "--out", t / "run", "--epochs", "1", *TRAIN_FLAGS],
+        [t / "bad.h5", "do not tile", "flowprep verify", "locates all damage"]),
+    "verify names a damaged frame inside its tracklet": lambda t, ro, s, c, m, sh: (
+        flowprep_main, ["verify", flipped_frame_byte(s, t / "flip.h5", tracklet=2, position=3)],
+        [t / "flip.h5", "frame 3 (", "_003.jpg) of tracklet", "fails its CRC check"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_one_line_exit_2_no_traceback(case, tmp_path, read_only, run, mars_root, shards):
+    store, checkpoint = run
+    main, args, fragments = BAD_INPUTS[case](tmp_path, read_only, store, checkpoint, mars_root, shards)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert_one_line_error(run_cli(main, args), *fragments)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before, "a refused command must leave nothing behind"
+
+
+# ------------------------------------------------------------------ cleanup after a failed write never fails again
+
+def erofs(*args, **kwargs):
+    raise OSError(30, "Read-only file system")
+
+
+def test_failed_store_write_on_a_read_only_folder_is_one_store_error(tmp_path, monkeypatch):
+    """The writer's cleanup unlinks its temporary file; on a read-only mount that unlink fails too."""
+    from flowprep.store import StoreMeta, StoreWriter
+
+    monkeypatch.setattr("h5py.File", erofs)
+    monkeypatch.setattr(Path, "unlink", erofs)
+    with pytest.raises(StoreError, match="could not write the store: Read-only file system"):
+        StoreWriter(tmp_path / "s.h5", StoreMeta(dataset="mars", flow_method="dis"))
+
+
+def test_lock_file_that_cannot_be_created_is_one_error(tmp_path, monkeypatch):
+    from flowprep.parts import RunLock
+
+    monkeypatch.setattr(os, "open", erofs)
+    with pytest.raises(FlowprepError, match="cannot create the store's lock file"):
+        with RunLock(tmp_path / "s.h5"):
+            pass
+
+
+def test_failed_checkpoint_write_is_one_checkpoint_error(tmp_path, monkeypatch):
+    from reid.engine.checkpoint import save_checkpoint
+
+    monkeypatch.setattr(os, "replace", erofs)
+    monkeypatch.setattr(Path, "unlink", erofs)
+    with pytest.raises(CheckpointError, match="could not write the checkpoint: Read-only file system"):
+        save_checkpoint(tmp_path / "last.pt", {"epoch": 1})
+
+
+# ------------------------------------------------------------------ what works
+
+def test_all_shards_merge_and_record_themselves(shards, tmp_path):
+    for i, shard in enumerate(shards):
+        with open_store(shard) as reader:
+            assert reader.meta.shard == f"{i}/2" and reader.meta.dataset_tracklets > len(reader.tracklets)
+    result = run_cli(flowprep_main, ["merge", tmp_path / "m.h5", *reversed(shards)])
+    assert result.code == 0 and result.out.strip() == f"{tmp_path / 'm.h5'}: merged 2 shards of mars"
+    with open_store(tmp_path / "m.h5") as reader:
+        assert reader.meta.shard == "0/1" and len(reader.tracklets) == reader.meta.dataset_tracklets
+
+
+def test_merge_of_one_shard_in_one_says_shard(run, tmp_path):
+    store, _ = run
+    one = altered_copy(store, tmp_path / "only.h5", shard="0/1")
+    result = run_cli(flowprep_main, ["merge", tmp_path / "m.h5", one])
+    assert_one_line_error(result, one, "not a shard")  # a whole store: nothing to merge it with
+
+
+def test_allowed_store_mismatch_runs_with_a_warning(run, tmp_path):
+    store, checkpoint = run
+    split3 = altered_copy(store, tmp_path / "split3.h5", split=3)
+    result = run_cli(reid_main, ["evaluate", "--store", split3, "--checkpoint", checkpoint, "--device", "cpu",
+                                 "--workers", "0", "--allow-store-mismatch"])
+    assert result.code == 0, result.err
+    assert result.err_lines == [f"warning: {checkpoint} was trained on another kind of store: split -1 in training, "
+                                "3 here (test identities may have been trained on)"]
+    assert "rank-1" in result.out
+
+
+def test_checkpoint_records_its_training_store(run):
+    store, checkpoint = run
+    record = torch.load(checkpoint, weights_only=True)["store"]
+    assert record["path"] == str(store) and (record["height"], record["width"]) == (32, 16)
+    assert record["flow_method"] == "dis" and record["split"] == -1 and record["dataset"] == "tiny"
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def run_in_terminal(main, args: list) -> CliResult:
+    """``run_cli`` with a stderr that says it is a terminal, where progress bars are drawn."""
+    return run_cli(main, args, err=Terminal())
+
+
+@pytest.mark.parametrize("command", ["evaluate", "visualize ranks"])
+def test_long_steps_show_progress_on_a_terminal_unless_quiet(command, run, tmp_path):
+    store, checkpoint = run
+    args = [*command.split(), "--store", store, "--checkpoint", checkpoint, "--device", "cpu", "--workers", "0"]
+    args += ["--out", tmp_path / "ranks", "--queries", "2"] if command != "evaluate" else ["--rerank", "--k1", "4", "--k2", "2"]
+    shown = run_in_terminal(reid_main, args)
+    assert shown.code == 0, shown.err
+    assert "features" in shown.err and ("ranking" in shown.err if command == "evaluate" else "pictures" in shown.err)
+    quiet = run_in_terminal(reid_main, [*args, "--quiet"])
+    assert quiet.code == 0 and quiet.err == "" and quiet.out == shown.out
+    piped = run_cli(reid_main, args)  # not a terminal: no bars in logs or pipes
+    assert piped.code == 0 and piped.err == ""
+
+
+def test_extract_accepts_workers_0_and_the_default_is_the_cores_at_most_4(shards, monkeypatch):
+    from flowprep.workers import default_workers
+
+    assert all(shard.is_file() for shard in shards)  # both extracted with --workers 0
+    for cores, expected in ((1, 1), (2, 2), (64, 4), (None, 1)):
+        monkeypatch.setattr(os, "cpu_count", lambda cores=cores: cores)
+        assert default_workers() == expected
+
+
+def test_all_splits_table_has_the_single_split_rows_percent_and_chance(run, tmp_path):
+    store, checkpoint = run
+    for k in range(10):
+        (tmp_path / f"store{k}.h5").symlink_to(store)
+    common = ["--checkpoint", checkpoint, "--device", "cpu", "--workers", "0"]
+    single = run_cli(reid_main, ["evaluate", "--store", store, *common]).out.splitlines()[2:]
+    table = run_cli(reid_main, ["evaluate", "--store", tmp_path / "store{split}.h5", "--all-splits", *common])
+    assert table.code == 0, table.err
+    rows = table.out.splitlines()
+    assert "model" in rows[0] and "std" in rows[0] and "chance" in rows[0] and "over 10 splits" in rows[0]
+    for line, one in zip(rows[1:], single, strict=True):
+        name, mean, std, chance = line.split()
+        assert [name, mean, chance] == [one.split()[0], one.split()[1], one.split()[2]]  # same rows, same numbers
+        assert std == "0.0%" and mean.endswith("%") and chance.endswith("%")
+
+
+def test_show_draws_a_fixed_colour_scale_with_its_key_larger_than_the_frames(run, tmp_path):
+    import cv2
+
+    store, _ = run
+    result = run_cli(flowprep_main, ["show", store, "--out", tmp_path / "a.png", "--frames", "8"])
+    assert result.code == 0, result.err
+    assert "full colour at 1 px/frame" in result.out  # 16 px wide frames / 16, the same for every tracklet
+    picture = cv2.imread(str(tmp_path / "a.png"))
+    assert picture.shape[0] >= 256 and picture.shape[1] > 128  # 32x16 frames enlarged to 128 px tall
+    other = run_cli(flowprep_main, ["show", store, "--tracklet", "5", "--out", tmp_path / "b.png"])
+    assert "full colour at 1 px/frame" in other.out
+    key = picture[picture.shape[0] * 3 // 4, -picture.shape[0] // 4]  # the middle of the key: no flow is white
+    assert np.all(key > 240)
