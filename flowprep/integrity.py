@@ -34,6 +34,8 @@ def summarize(reader: StoreReader) -> dict:
         "created": meta.created,
         "project_version": meta.project_version,
         "skipped_tracklets": len(meta.skipped_tracklets),
+        "shard": meta.shard,
+        "dataset_tracklets": meta.dataset_tracklets,
         "splits": splits,
     }
 

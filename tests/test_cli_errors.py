@@ -221,6 +221,8 @@ def test_all_shards_merge_and_record_themselves(shards, tmp_path):
     for i, shard in enumerate(shards):
         with open_store(shard) as reader:
             assert reader.meta.shard == f"{i}/2" and reader.meta.dataset_tracklets > len(reader.tracklets)
+        shown = run_cli(flowprep_main, ["inspect", shard]).out
+        assert f"shard {i}/2 of a dataset of {reader.meta.dataset_tracklets} tracklets" in shown
     result = run_cli(flowprep_main, ["merge", tmp_path / "m.h5", *reversed(shards)])
     assert result.code == 0 and result.out.strip() == f"{tmp_path / 'm.h5'}: merged 2 shards of mars"
     with open_store(tmp_path / "m.h5") as reader:
@@ -266,7 +268,7 @@ def run_in_terminal(main, args: list) -> CliResult:
 def test_long_steps_show_progress_on_a_terminal_unless_quiet(command, run, tmp_path):
     store, checkpoint = run
     args = [*command.split(), "--store", store, "--checkpoint", checkpoint, "--device", "cpu", "--workers", "0"]
-    args += ["--out", tmp_path / "ranks", "--queries", "2"] if command != "evaluate" else ["--rerank", "--k1", "4", "--k2", "2"]
+    args += ["--out", tmp_path / "ranks", "--queries", "1", "--top", "3"] if command != "evaluate" else ["--rerank", "--k1", "4", "--k2", "2"]
     shown = run_in_terminal(reid_main, args)
     assert shown.code == 0, shown.err
     assert "features" in shown.err and ("ranking" in shown.err if command == "evaluate" else "pictures" in shown.err)

@@ -26,5 +26,8 @@ def command(store: Path, as_json: bool) -> None:
     click.echo(f"{'role':<8} {'tracklets':>10} {'identities':>11} {'frames':>10}")
     for role, counts in info["splits"].items():
         click.echo(f"{role:<8} {counts['tracklets']:>10} {counts['identities']:>11} {counts['frames']:>10}")
+    if info["shard"] != "0/1":
+        click.echo(f"shard {info['shard']} of a dataset of {info['dataset_tracklets']} tracklets "
+                   "(join all shards with flowprep merge)")
     if info["skipped_tracklets"]:
         click.echo(f"{info['skipped_tracklets']} tracklets had no readable frame (listed in the store's attributes)")
