@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from flowprep.codec import FrameCodec
-from flowprep.datasets import load_tracklets
+from flowprep.datasets import open_dataset
 from flowprep.datasets.base import Tracklet
 from flowprep.errors import FlowprepError
 from flowprep.flow import flows_for_tracklets
@@ -172,7 +172,7 @@ class ExtractOptions:
     overwrite: bool = False
     shard: Shard = Shard()
     split: int | None = None
-    protocol: str = "standard"
+    split_file: Path | None = None  # iLIDS-VID/PRID: the split file [default: the one found in the root]
     flush_seconds: float = 10.0  # how much finished work a kill may cost at most
 
 
@@ -193,14 +193,16 @@ def extract(opts: ExtractOptions, progress: bool = True) -> ExtractSummary:
     from flowprep.flow import create_estimator
 
     started = time.monotonic()
-    tracklets = load_tracklets(opts.dataset, opts.root, split=opts.split, protocol=opts.protocol)
+    dataset = open_dataset(opts.dataset, opts.root, split=opts.split, split_file=opts.split_file)
+    tracklets = dataset.tracklets()
     estimator = create_estimator(opts.flow, device=opts.device, weights=opts.weights, **opts.flow_params)
     codec = FrameCodec.with_flow_codec(opts.flow_codec, height=opts.height, width=opts.width)
     meta = StoreMeta(
         dataset=opts.dataset,
         flow_method=estimator.name,
         flow_params=estimator.params,
-        split=-1 if opts.split is None else opts.split,
+        split=dataset.store_split,
+        split_source=dataset.split_source(),
         height=codec.height,
         width=codec.width,
         jpeg_quality=codec.jpeg_quality,

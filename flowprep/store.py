@@ -2,7 +2,7 @@
 
 Layout (schema version 2)::
 
-    /                      attrs: schema_version, dataset, split, flow_method, flow_params (JSON),
+    /                      attrs: schema_version, dataset, split, split_source, flow_method, flow_params (JSON),
                                   height, width, jpeg_quality, flow_codec, flow_step, created,
                                   project_version, skipped_tracklets (JSON list of [name, reason])
     /blob                  uint8 (B,)   every encoded frame: image JPEG then flow image, frame after frame
@@ -77,6 +77,7 @@ class StoreMeta:
     flow_method: str
     flow_params: dict = field(default_factory=dict)
     split: int = -1
+    split_source: str = ""  # "<file> sha256:<hex>" or "default: <how>"; empty without splits or before it was kept
     height: int = FrameCodec.height
     width: int = FrameCodec.width
     jpeg_quality: int = FrameCodec.jpeg_quality
@@ -242,7 +243,7 @@ class StoreWriter:
             f = self._file
             for key, value in _meta_attrs(self.meta).items():
                 if isinstance(value, str):
-                    data = _fixed_text([value])[0]
+                    data = _fixed_text([value]).reshape(())  # a 0-d array keeps an empty string's width of 1
                     f.attrs.create(key, data, dtype=data.dtype)
                 else:
                     f.attrs[key] = value
@@ -526,7 +527,8 @@ def _read_meta(f: h5py.File, path: Path) -> StoreMeta:
         raise StoreError(f"{path}: schema version {int(version)} is not supported "
                          f"(this flowprep reads versions {', '.join(map(str, READABLE_VERSIONS))})")
     try:
-        attrs = {k: f.attrs[k] for k in StoreMeta.__dataclass_fields__ if k != "flow_codec"}
+        attrs = {k: f.attrs[k] for k in StoreMeta.__dataclass_fields__ if k not in ("flow_codec", "split_source")}
+        attrs["split_source"] = f.attrs.get("split_source", "")
         attrs["flow_codec"] = f.attrs["flow_codec"] if int(version) >= 2 else "png16"
         attrs = {k: _text(v) if isinstance(v, (bytes, str)) else v for k, v in attrs.items()}
         return StoreMeta(
@@ -534,6 +536,7 @@ def _read_meta(f: h5py.File, path: Path) -> StoreMeta:
             flow_method=attrs["flow_method"],
             flow_params=json.loads(attrs["flow_params"]),
             split=int(attrs["split"]),
+            split_source=attrs["split_source"],
             height=int(attrs["height"]),
             width=int(attrs["width"]),
             jpeg_quality=int(attrs["jpeg_quality"]),

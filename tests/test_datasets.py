@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from flowprep.datasets import DATASETS, load_tracklets
+from flowprep.datasets import DATASETS, load_tracklets, open_dataset
 from flowprep.datasets.prid import generated_splits
 from flowprep.errors import DatasetError
 
@@ -96,17 +96,6 @@ def test_mars_frames_are_ordered_by_frame_number_not_listing(mars: Path) -> None
         mars / "bbox_test" / "0003" / "0003C5T0002F002.jpg",
         mars / "bbox_test" / "0003" / "0003C5T0002F004.jpg",
     )
-
-
-def test_mars_matlab_protocol_puts_queries_in_the_gallery_too(mars: Path) -> None:
-    standard = load_tracklets("mars", mars)
-    matlab = by_name(load_tracklets("mars", mars, protocol="matlab"))
-    assert len(matlab) == len(standard) + 2
-    for query in ("0002C1T0001", "0003C2T0001"):
-        copy = matlab[f"{query}#gallery"]
-        assert (copy.role, copy.pid, copy.camid, copy.frames) == ("gallery", matlab[query].pid,
-                                                                  matlab[query].camid, matlab[query].frames)
-        assert matlab[query].role == "query"
 
 
 def test_mars_refuses_names_that_escape_the_root(mars: Path) -> None:
@@ -326,6 +315,27 @@ def test_ilids_default_split_is_zero(tmp_path: Path) -> None:
     assert load_tracklets("ilidsvid", tmp_path) == load_tracklets("ilidsvid", tmp_path, split=0)
 
 
+def torchreid_ilids_splits(ls_set: np.ndarray, folders: list[str]) -> list[dict]:
+    """What torchreid's prepare_split writes to splits.json: ls_set's first half is test, indices into
+    the sorted cam1 folder names."""
+    half = ls_set.shape[1] // 2
+    return [{"train": [folders[int(i) - 1] for i in sorted(row[half:])],
+             "test": [folders[int(i) - 1] for i in sorted(row[:half])]} for row in ls_set]
+
+
+@pytest.mark.parametrize("name", ["splits.json", "splits_ilidsvid.json"])
+def test_ilids_torchreid_json_and_the_official_mat_give_the_same_split(tmp_path: Path, name: str) -> None:
+    ls_set = write_ilids(tmp_path)
+    from_mat = [load_tracklets("ilidsvid", tmp_path, split=k) for k in range(10)]
+    mat = tmp_path / "train-test people splits" / "train_test_splits_ilidsvid.mat"
+    assert open_dataset("ilidsvid", tmp_path).split_source().startswith("train_test_splits_ilidsvid.mat sha256:")
+    folders = sorted(f"person{p:03d}" for p in ILIDS_PERSONS)
+    (tmp_path / name).write_text(json.dumps(torchreid_ilids_splits(ls_set, folders)))
+    mat.unlink()  # the JSON alone must do
+    assert [load_tracklets("ilidsvid", tmp_path, split=k) for k in range(10)] == from_mat
+    assert open_dataset("ilidsvid", tmp_path).split_source().startswith(f"{name} sha256:")
+
+
 def test_ilids_refuses_mixed_pid_in_a_tracklet(tmp_path: Path) -> None:
     write_ilids(tmp_path)
     touch(tmp_path / "i-LIDS-VID" / "sequences" / "cam2" / "person005" / "cam2_person007_00011.png")
@@ -410,7 +420,7 @@ def test_prid_split_selection_from_a_splits_file(tmp_path: Path) -> None:
     splits[4] = {"train": [3], "test": [1, 4]}  # person 2 unused, as in the 178-person protocol
     path = tmp_path / "splits.json"
     path.write_text(json.dumps(splits))
-    tracklets = load_tracklets("prid", tmp_path, split=4, splits_file=path)
+    tracklets = load_tracklets("prid", tmp_path, split=4, split_file=path)
     assert [(t.name, t.role) for t in tracklets] == [
         ("cam_a_person_0003", "train"), ("cam_b_person_0003", "train"),
         ("cam_a_person_0001", "query"), ("cam_a_person_0004", "query"),
@@ -433,8 +443,50 @@ def test_prid_refuses_a_bad_splits_file(tmp_path: Path, text: str, message: str)
     path = tmp_path / "splits.json"
     path.write_text(text)
     with raises_one_line(message) as info:
-        load_tracklets("prid", tmp_path, splits_file=path)
+        load_tracklets("prid", tmp_path, split_file=path)
     assert str(path) in str(info.value)
+
+
+def torchreid_style_prid_splits(persons: list[int], test_count: int) -> list[dict]:
+    """Ten splits as splits_prid2011.json holds them: person folder names, some persons in neither half."""
+    rng = random.Random(7)
+    splits = []
+    for _ in range(10):
+        chosen = rng.sample(persons, 2 * test_count)
+        splits.append({"train": [f"person_{p:04d}" for p in chosen[test_count:]],
+                       "test": [f"person_{p:04d}" for p in chosen[:test_count]]})
+    return splits
+
+
+def test_prid_reads_torchreids_splits_file_from_the_root_as_torchreid_does(tmp_path: Path) -> None:
+    persons = [1, 2, 3, 4, 5, 6, 7]
+    write_prid(tmp_path, cam_a=persons + [201], cam_b=persons + [201, 202])
+    splits = torchreid_style_prid_splits(persons, 3)
+    path = tmp_path / "splits_prid2011.json"
+    path.write_text(json.dumps(splits))
+    for k in (0, 3, 9):  # torchreid: splits[split_id]["train"] / ["test"]; test: cam_a queries, cam_b gallery
+        adapter = open_dataset("prid", tmp_path, split=k)
+        tracklets = adapter.tracklets()
+        number = lambda folder: int(folder.split("_")[1])  # noqa: E731
+        assert {t.pid for t in tracklets if t.role == "train"} == {number(f) for f in splits[k]["train"]}
+        assert [t.name for t in tracklets if t.role == "query"] == sorted(f"cam_a_{f}" for f in splits[k]["test"])
+        assert [t.name for t in tracklets if t.role == "gallery"] == sorted(f"cam_b_{f}" for f in splits[k]["test"])
+        assert len(tracklets) == 2 * 3 + 3 + 3  # the unused person is in no role
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert adapter.split_source() == f"splits_prid2011.json sha256:{digest}"
+    elsewhere = tmp_path / "elsewhere.json"
+    path.rename(elsewhere)
+    assert open_dataset("prid", tmp_path, split=3).split_source().startswith("default: ")
+    passed = open_dataset("prid", tmp_path, split=9, split_file=elsewhere)  # the loop ended on split 9
+    assert passed.tracklets() == tracklets and passed.split_source().startswith("elsewhere.json sha256:")
+
+
+def test_prid_refuses_a_split_file_naming_a_folder_it_does_not_have(tmp_path: Path) -> None:
+    write_prid(tmp_path)
+    splits = [{"train": ["person_0001"], "test": ["person_0002", "person_0201"]}] * 10
+    (tmp_path / "splits_prid2011.json").write_text(json.dumps(splits))
+    with raises_one_line("split 0 names folder 'person_0201', which is not a person in both cameras"):
+        load_tracklets("prid", tmp_path)
 
 
 def test_prid_names_a_missing_camera_folder(tmp_path: Path) -> None:
@@ -465,10 +517,8 @@ def test_registry_names_and_unknown_dataset() -> None:
 
 
 def test_options_that_cannot_apply_are_refused(tmp_path: Path, mars: Path) -> None:
-    with raises_one_line("unknown protocol 'matlab'"):
-        load_tracklets("prid", tmp_path, protocol="matlab")
     with raises_one_line("split must be 0..9, got 10"):
         load_tracklets("ilidsvid", tmp_path, split=10)
     with raises_one_line("a splits file does not apply"):
-        load_tracklets("mars", mars, splits_file=tmp_path / "s.json")
+        load_tracklets("mars", mars, split_file=tmp_path / "s.json")
     assert load_tracklets("mars", mars, split=3) == load_tracklets("mars", mars)  # fixed partition: split ignored

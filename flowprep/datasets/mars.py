@@ -3,9 +3,9 @@
 Track-info rows are ``[start, end, pid, camid]``, 1-based and inclusive into the
 split's name list. pid -1 (junk) is dropped; pid 0 (distractors) is kept, in
 the gallery only, even when ``query_IDX`` names it, and a ``query_IDX`` entry
-naming junk is dropped with the junk. ``protocol="matlab"`` reproduces the
-official MATLAB evaluation, where every query also sits in the gallery: each
-query is emitted again with role gallery and name ``<query name>#gallery``.
+naming junk is dropped with the junk. The roles are the standard protocol's;
+the official MATLAB evaluation (every query also in the gallery) is an
+evaluation choice, ``reid evaluate --protocol matlab``, not a store.
 
 Tracklet names are the frame-name prefix before ``F`` (``0001C1T0001``); were
 two rows to share a prefix, the later ones get ``.2``, ``.3``... in row order.
@@ -66,7 +66,6 @@ class MarsAdapter(DatasetAdapter):
         "bbox_train/, bbox_test/, info/{train_name.txt, test_name.txt, tracks_train_info.mat, "
         "tracks_test_info.mat, query_IDX.mat}"
     )
-    protocols = ("standard", "matlab")
 
     def tracklets(self) -> list[Tracklet]:
         info = self.existing_dir(self.root / "info")
@@ -82,8 +81,6 @@ class MarsAdapter(DatasetAdapter):
             is_query = row in query_rows and track.pid != DISTRACTOR_PID
             name = unique(track.name)
             result.append(Tracklet(name, track.pid, track.camid, "query" if is_query else "gallery", track.frames))
-            if is_query and self.protocol == "matlab":
-                result.append(Tracklet(f"{name}#gallery", track.pid, track.camid, "gallery", track.frames))
         return in_role_order(result)
 
     def _tracks(self, subset: str, names_file: Path, info_file: Path, variable: str) -> list[_Track | None]:
