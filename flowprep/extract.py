@@ -188,13 +188,18 @@ def _check_destination(opts: ExtractOptions, journal: PartsJournal) -> None:
         raise FlowprepError(f"{journal.folder}: an interrupted run left its parts; pass --resume to continue or --overwrite to restart")
 
 
-def extract(opts: ExtractOptions, progress: bool = True) -> ExtractSummary:
-    """Run an extraction end to end and return its summary."""
+def extract(
+    opts: ExtractOptions, progress: bool = True, notify: Callable[[str], None] | None = None
+) -> ExtractSummary:
+    """Run an extraction end to end and return its summary; ``notify`` hears, once the dataset is
+    read, which split it holds and from where (iLIDS-VID/PRID)."""
     from flowprep.flow import create_estimator
 
     started = time.monotonic()
     dataset = open_dataset(opts.dataset, opts.root, split=opts.split, split_file=opts.split_file)
     tracklets = dataset.tracklets()
+    if notify is not None and dataset.has_splits:
+        notify(dataset.split_note())
     estimator = create_estimator(opts.flow, device=opts.device, weights=opts.weights, **opts.flow_params)
     codec = FrameCodec.with_flow_codec(opts.flow_codec, height=opts.height, width=opts.width)
     meta = StoreMeta(

@@ -103,7 +103,7 @@ def test_split_file_in_the_root_is_found_as_torchreid_finds_it(prid_root, tmp_pa
     code, out, err = run_cli(flowprep_main, ["extract", "--dataset", "prid", "--root", str(copy), "--split", "7",
                                              "--dry-run"], capsys, monkeypatch)
     assert code == 0, err
-    assert "split 7: splits_prid2011.json sha256:" in err
+    assert "split 7: splits_prid2011.json sha256:" in out
     query_line = next(line for line in out.splitlines() if line.startswith("query"))
     assert query_line.split()[1:3] == ["2", "2"]
 

@@ -52,13 +52,6 @@ def _refuse_protocol(ctx: click.Context, param: click.Parameter, value: str | No
                             f"--protocol {value} to reid evaluate")
 
 
-def _split_line(adapter) -> str:
-    """Which split, from where; for a default split, what published numbers use instead."""
-    source = adapter.split_source()
-    advice = adapter.default_split_advice if source.startswith("default:") else ""
-    return f"split {adapter.split}: {source}" + (f"; {advice}" if advice else "")
-
-
 def _store_path(out: Path | None, adapter, shard) -> Path:
     """``--out`` with ``{split}`` filled in, or the default name, which carries the split and shard."""
     if out is None:
@@ -74,8 +67,11 @@ def _store_path(out: Path | None, adapter, shard) -> Path:
 def _dry_run(adapter) -> None:
     from flowprep.datasets.survey import survey
 
+    report = survey(adapter.tracklets())
     click.echo(f"{adapter.root}: {adapter.name}, dry run (layout and metadata only, no frame read)")
-    for line in survey(adapter.tracklets()).lines():
+    if adapter.has_splits:
+        click.echo(adapter.split_note())
+    for line in report.lines():
         click.echo(line)
 
 
@@ -120,8 +116,6 @@ def command(dataset, root, out, flow, weights, device, workers, size, flow_codec
     height, width = _parse_size(size)
     parsed_shard = Shard.parse(shard)
     adapter = open_dataset(dataset, resolve_root(dataset, root), split=split, split_file=split_file)
-    if adapter.has_splits:
-        click.echo(_split_line(adapter), err=True)
     if dry_run:
         _dry_run(adapter)
         return
@@ -145,5 +139,5 @@ def command(dataset, root, out, flow, weights, device, workers, size, flow_codec
         flow_params=_parse_flow_params(flow_params),
         flush_seconds=flush_every,
     )
-    summary = extract(opts, progress=not quiet)
+    summary = extract(opts, progress=not quiet, notify=lambda line: click.echo(line, err=True))
     click.echo(f"{opts.out}: {summary.report()}")

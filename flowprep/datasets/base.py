@@ -141,6 +141,15 @@ class DatasetAdapter(ABC):
             return file_source(path)
         return f"default: {self.default_split}" if self.has_splits and self.default_split else ""
 
+    def split_note(self) -> str:
+        """One line for the user: which split, from where, and for a default split what to use instead;
+        empty for a dataset without splits."""
+        if not self.has_splits:
+            return ""
+        source = self.split_source()
+        advice = f"; {self.default_split_advice}" if source.startswith("default:") and self.default_split_advice else ""
+        return f"split {self.split}: {source}{advice}"
+
     @abstractmethod
     def tracklets(self) -> list[Tracklet]:
         """Every tracklet of the split, train + query + gallery, in a deterministic order."""
