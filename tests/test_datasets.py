@@ -247,7 +247,8 @@ def test_duke_root_may_be_the_folder_the_zip_unpacks_into(tmp_path: Path) -> Non
 @pytest.mark.parametrize("odd_name", ["0001_C6F0099_X30823.jpg", "0001_C6_F0099.jpg", "0001-C6-F0099-X30823.jpg"])
 def test_duke_names_a_file_in_neither_form(tmp_path: Path, odd_name: str) -> None:
     write_duke(tmp_path, {"train/0001/0001": ["0001_C6_F0098_X30822.jpg", odd_name]})
-    with raises_one_line(f"{tmp_path / 'train' / '0001' / '0001' / odd_name}: not a DukeMTMC-VideoReID frame name") as info:
+    path = tmp_path / "train" / "0001" / "0001" / odd_name
+    with raises_one_line(f"{path}: not a DukeMTMC-VideoReID frame name") as info:
         load_tracklets("duke", tmp_path)
     assert "0001_C6_F0099_X30823.jpg" in str(info.value) and "0001C6F0099X30823.jpg" in str(info.value)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -11,12 +10,14 @@ import pytest
 from flowprep.cli import main as flowprep_main
 from flowprep.datasets import load_tracklets
 from flowprep.synth import write_dataset
+from clitools import run_console
 
 
 def dry_run(dataset: str, root: Path, capsys, monkeypatch) -> str:
-    monkeypatch.setattr(sys, "argv", ["flowprep", "extract", "--dataset", dataset, "--root", str(root), "--dry-run"])
-    flowprep_main()
-    return capsys.readouterr().out
+    code, out, err = run_console(flowprep_main, ["extract", "--dataset", dataset, "--root", str(root), "--dry-run"],
+                                 capsys, monkeypatch)
+    assert code == 0, err  # problems found are reported, not failures
+    return out
 
 
 @pytest.mark.parametrize("layout", ["mars", "duke"])

@@ -23,7 +23,9 @@ from flowprep.store import TrackletIndex
 from reid.engine.evaluation import QueryGallery
 
 OFFICIAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "real" / "mars-info"
-pytestmark = pytest.mark.skipif(not OFFICIAL.is_dir(), reason="../shared/real/mars-info is absent (not in a user's clone)")
+pytestmark = pytest.mark.skipif(
+    not OFFICIAL.is_dir(), reason="../shared/real/mars-info is absent (not in a user's clone)"
+)
 
 
 def implied_names(rows: np.ndarray) -> list[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,20 +14,10 @@ import numpy as np
 import pytest
 
 from flowprep.store import TrackletIndex, open_store, write_store
+from clitools import run_console
 from helpers_store import shared_tiny_run
 from reid.cli import main as reid_main
 from reid.engine.evaluation import QueryGallery
-
-
-def run_cli(args: list[str], capsys, monkeypatch) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["reid", *args])
-    try:
-        reid_main()
-        code = 0
-    except SystemExit as exit:
-        code = exit.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +48,8 @@ def test_matlab_gallery_holds_every_test_tracklet_once_also_from_an_old_matlab_s
     legacy = legacy_matlab_store(store, tmp_path / "legacy.h5")
     with open_store(store) as reader:
         standard, matlab = QueryGallery.of(reader), QueryGallery.of(reader, "matlab")
-        test_tracklets = sorted(str(n) for n in reader.tracklets.name[np.concatenate([standard.query, standard.gallery])])
+        test_set = np.concatenate([standard.query, standard.gallery])
+        test_tracklets = sorted(str(n) for n in reader.tracklets.name[test_set])
     assert names(store, matlab.gallery) == test_tracklets  # every query and gallery tracklet, each once
     with open_store(legacy) as reader:
         old_standard, old_matlab = QueryGallery.of(reader), QueryGallery.of(reader, "matlab")
@@ -72,9 +62,9 @@ def test_evaluate_scores_an_old_matlab_store_like_the_standard_store(tiny, tmp_p
     legacy = legacy_matlab_store(store, tmp_path / "legacy.h5")
     scores = []
     for path in (store, legacy):
-        code, out, err = run_cli(["evaluate", "--store", str(path), "--checkpoint", str(checkpoint), "--device", "cpu",
-                                  "--workers", "0", "--amp", "off", "--protocol", "matlab", "--json"],
-                                 capsys, monkeypatch)
+        args = ["evaluate", "--store", str(path), "--checkpoint", str(checkpoint), "--device", "cpu",
+                "--workers", "0", "--amp", "off", "--protocol", "matlab", "--json"]
+        code, out, err = run_console(reid_main, args, capsys, monkeypatch)
         assert code == 0, err
         scores.append(json.loads(out))
     assert scores[0] == scores[1]
@@ -106,10 +96,11 @@ def test_evaluate_split_checks_the_split_the_store_holds(tiny, tmp_path, capsys,
     source = "splits_prid2011.json sha256:" + "ab" * 32
     split3 = with_split(store, tmp_path / "split3.h5", 3, source)
     common = ["--checkpoint", str(checkpoint), "--device", "cpu", "--workers", "0", "--amp", "off"]
-    code, out, err = run_cli(["evaluate", "--store", str(split3), "--split", "3", *common], capsys, monkeypatch)
+    args = ["evaluate", "--store", str(split3), "--split", "3", *common]
+    code, out, err = run_console(reid_main, args, capsys, monkeypatch)
     assert code == 0, err
     assert f"split 3 from {source}" in out
-    code, out, err = run_cli(["evaluate", "--store", str(split3), "--split", "3", "--json", *common],
+    code, out, err = run_console(reid_main, ["evaluate", "--store", str(split3), "--split", "3", "--json", *common],
                              capsys, monkeypatch)
     assert code == 0 and json.loads(out)["split_source"] == source
 
@@ -129,6 +120,7 @@ def test_evaluate_split_options_that_would_be_ignored_are_refused(
     store, checkpoint = tiny
     with_split(store, tmp_path / "split3.h5", 3, "default: x")
     shutil.copy(store, tmp_path / "nosplit.h5")
-    code, out, err = run_cli(["evaluate", "--store", str(tmp_path / store_name), "--checkpoint", str(checkpoint),
-                              "--device", "cpu", "--workers", "0", *args], capsys, monkeypatch)
+    args = ["evaluate", "--store", str(tmp_path / store_name), "--checkpoint", str(checkpoint),
+            "--device", "cpu", "--workers", "0", *args]
+    code, out, err = run_console(reid_main, args, capsys, monkeypatch)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err

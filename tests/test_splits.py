@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,21 +13,10 @@ import pytest
 from flowprep.cli import main as flowprep_main
 from flowprep.store import open_store
 from flowprep.synth import write_dataset
+from clitools import run_console
 
 SIZE = ["--size", "64x32", "--flow", "dis", "--flow-param", "preset=ultrafast", "--quiet", "--workers", "1"]
 PERSONS = 8
-
-
-def run_cli(entry, args: list[str], capsys, monkeypatch) -> tuple[int, str, str]:
-    """Run a console entry point as a user would: exit code, stdout, stderr."""
-    monkeypatch.setattr(sys, "argv", ["prog", *args])
-    try:
-        entry()
-        code = 0
-    except SystemExit as exit:
-        code = exit.code or 0
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +50,7 @@ def test_split_file_gives_torchreids_split_k_and_the_store_records_its_source(
     split_file = tmp_path / "splits_prid2011.json"
     split_file.write_text(json.dumps(splits))
     out = tmp_path / "prid-{split}.h5"
-    code, _, err = run_cli(flowprep_main, ["extract", "--dataset", "prid", "--root", str(prid_root), "--split", "4",
+    code, _, err = run_console(flowprep_main, ["extract", "--dataset", "prid", "--root", str(prid_root), "--split", "4",
                                            "--split-file", str(split_file), "--out", str(out), *SIZE],
                            capsys, monkeypatch)
     assert code == 0, err
@@ -80,7 +68,7 @@ def test_default_prid_split_says_so_records_its_number_and_names_the_store_by_sp
     prid_root, tmp_path, capsys, monkeypatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    code, _, err = run_cli(flowprep_main, ["extract", "--dataset", "prid", "--root", str(prid_root), *SIZE],
+    code, _, err = run_console(flowprep_main, ["extract", "--dataset", "prid", "--root", str(prid_root), *SIZE],
                            capsys, monkeypatch)
     assert code == 0, err
     split_lines = [line for line in err.splitlines() if line.startswith("split ")]
@@ -88,10 +76,10 @@ def test_default_prid_split_says_so_records_its_number_and_names_the_store_by_sp
     assert "splits_prid2011.json" in split_lines[0] and "--split-file" in split_lines[0]
     with open_store(tmp_path / "prid-split0.h5") as reader:
         assert reader.meta.split == 0 and reader.meta.split_source.startswith("default: ")
-    code, _, err = run_cli(flowprep_main, ["extract", "--dataset", "prid", "--root", str(prid_root), "--split", "3",
+    code, _, err = run_console(flowprep_main, ["extract", "--dataset", "prid", "--root", str(prid_root), "--split", "3",
                                            *SIZE], capsys, monkeypatch)
     assert code == 0, err  # a second split does not collide with the first
-    assert (tmp_path / "prid-split3.h5").is_file() and roles(tmp_path / "prid-split3.h5") != roles(tmp_path / "prid-split0.h5")
+    assert roles(tmp_path / "prid-split3.h5") != roles(tmp_path / "prid-split0.h5")
 
 
 def test_split_file_in_the_root_is_found_as_torchreid_finds_it(prid_root, tmp_path, capsys, monkeypatch) -> None:
@@ -100,7 +88,7 @@ def test_split_file_in_the_root_is_found_as_torchreid_finds_it(prid_root, tmp_pa
     (copy / "prid_2011").symlink_to(prid_root / "prid_2011", target_is_directory=True)
     splits = torchreid_splits(PERSONS, 2, seed=9)
     (copy / "splits_prid2011.json").write_text(json.dumps(splits))
-    code, out, err = run_cli(flowprep_main, ["extract", "--dataset", "prid", "--root", str(copy), "--split", "7",
+    code, out, err = run_console(flowprep_main, ["extract", "--dataset", "prid", "--root", str(copy), "--split", "7",
                                              "--dry-run"], capsys, monkeypatch)
     assert code == 0, err
     assert "split 7: splits_prid2011.json sha256:" in out
@@ -117,15 +105,15 @@ def test_split_file_in_the_root_is_found_as_torchreid_finds_it(prid_root, tmp_pa
 )
 def test_extract_refuses_in_one_line(prid_root, tmp_path, capsys, monkeypatch, args, message) -> None:
     monkeypatch.chdir(tmp_path)
-    code, out, err = run_cli(flowprep_main, ["extract", "--dataset", "prid", "--root", str(prid_root), *args, *SIZE],
-                             capsys, monkeypatch)
+    command = ["extract", "--dataset", "prid", "--root", str(prid_root), *args, *SIZE]
+    code, out, err = run_console(flowprep_main, command, capsys, monkeypatch)
     errors = [line for line in err.splitlines() if "error" in line]
     assert code == 2 and len(errors) == 1 and message in errors[0], err
     assert not list(tmp_path.glob("*.h5"))
 
 
 def test_split_placeholder_is_refused_for_a_dataset_without_splits(mars_root, tmp_path, capsys, monkeypatch) -> None:
-    code, _, err = run_cli(flowprep_main, ["extract", "--dataset", "mars", "--root", str(mars_root), "--out",
+    code, _, err = run_console(flowprep_main, ["extract", "--dataset", "mars", "--root", str(mars_root), "--out",
                                            str(tmp_path / "s{split}.h5"), *SIZE], capsys, monkeypatch)
     assert code == 2 and "mars has no splits to fill into {split}" in err
     assert not list(tmp_path.iterdir())

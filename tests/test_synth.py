@@ -112,7 +112,8 @@ def test_duke_older_frame_names_on_request_and_both_forms_read_the_same(tmp_path
 
 
 def test_frame_name_forms_are_refused_for_layouts_that_have_one(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["synth", "--layout", "prid", "--out", str(tmp_path / "p"), "--frame-names", "older"])
+    args = ["synth", "--layout", "prid", "--out", str(tmp_path / "p"), "--frame-names", "older"]
+    result = CliRunner().invoke(cli, args)
     assert isinstance(result.exception, FlowprepError)
     assert str(result.exception).startswith("prid: no frame-name form 'older'") and not (tmp_path / "p").exists()
 

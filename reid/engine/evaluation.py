@@ -27,7 +27,9 @@ class QueryGallery:
         return cls.of_tracklets(store.tracklets, protocol, where=store.path)
 
     @classmethod
-    def of_tracklets(cls, tracklets: TrackletIndex, protocol: str = "standard", *, where: object = "store") -> "QueryGallery":
+    def of_tracklets(
+        cls, tracklets: TrackletIndex, protocol: str = "standard", *, where: object = "store"
+    ) -> "QueryGallery":
         """The sets from a store's standard roles; an old store's ``#gallery`` query copies are dropped first,
         so that the MATLAB protocol holds each query once."""
         if protocol not in PROTOCOLS:

@@ -43,7 +43,8 @@ def write(
         folder = out / shot.role / f"{shot.pid:04d}" / f"{folders[shot.pid]:04d}"
         form = FRAME_NAME_FORMS[frame_names]
         names = [
-            form.format(pid=shot.pid, camid=shot.camid, frame=i, video_frame=first + i) for i in range(1, shot.length + 1)
+            form.format(pid=shot.pid, camid=shot.camid, frame=i, video_frame=first + i)
+            for i in range(1, shot.length + 1)
         ]
         studio.write(shot, [folder / name for name in names])
     return shots
