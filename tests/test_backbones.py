@@ -199,3 +199,18 @@ def test_pretrained_auto_does_not_give_one_backbones_timm_file_to_another(tmp_pa
     for backbone in ("resnet50", "se_resnet50"):
         with pytest.raises(ReidError, match=f"no ImageNet weights for {backbone}"):
             resolve_pretrained("auto", backbone)
+
+
+def test_readme_weight_table_sends_each_timm_file_to_the_backbone_that_loads_it():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme[readme.index("| file | used by | flag |"):].split("\n\n")[0].splitlines()[2:]
+    backbone_of = {}
+    for row in table:
+        file_cell, used_by = row.split(" | ")[:2]
+        for model in ("seresnet50", "legacy_seresnet50", "resnet50"):
+            if f"timm `{model}`" in file_cell:
+                backbone_of[model] = used_by.split("--backbone ")[1].strip("` |")
+    # the backbone whose key layout each timm model has (LAYOUT_KEYS above checks those layouts)
+    assert backbone_of == {"seresnet50": "se_resnet50_timm", "legacy_seresnet50": "se_resnet50", "resnet50": "resnet50"}
