@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from flowprep.errors import FlowprepError
 from flowprep.weights import default_liteflownet_weights
+
+if TYPE_CHECKING:  # the CLI's --help must not import the adapters
+    from flowprep.datasets.base import DatasetAdapter
+    from flowprep.extract import Shard
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -52,7 +57,7 @@ def _refuse_protocol(ctx: click.Context, param: click.Parameter, value: str | No
                             f"--protocol {value} to reid evaluate")
 
 
-def _store_path(out: Path | None, adapter, shard) -> Path:
+def _store_path(out: Path | None, adapter: DatasetAdapter, shard: Shard) -> Path:
     """``--out`` with ``{split}`` filled in, or the default name, which carries the split and shard."""
     if out is None:
         stem = f"{adapter.name}-split{adapter.split}" if adapter.has_splits else adapter.name
@@ -64,7 +69,7 @@ def _store_path(out: Path | None, adapter, shard) -> Path:
     return Path(str(out).replace("{split}", str(adapter.split)))
 
 
-def _dry_run(adapter) -> None:
+def _dry_run(adapter: DatasetAdapter) -> None:
     from flowprep.datasets.survey import survey
 
     report = survey(adapter.tracklets())
