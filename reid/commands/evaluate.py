@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from flowprep.datasets.protocols import PROTOCOLS
 from flowprep.errors import FlowprepError
+
+if TYPE_CHECKING:
+    from flowprep.store import StoreMeta, StoreReader
 
 
 SPLIT_FIELD = "{split}"
@@ -29,7 +33,7 @@ def _check_split_options(store: Path, checkpoint: Path, split: int | None, all_s
         raise FlowprepError(f"--all-splits needs {SPLIT_FIELD} in --store (one store per split), got {store}")
 
 
-def _check_store_split(reader, split: int | None) -> None:
+def _check_store_split(reader: StoreReader, split: int | None) -> None:
     """The store must hold the split asked for: a path without {split} must not make --split a no-op."""
     recorded = reader.meta.split
     if split is None:
@@ -42,7 +46,7 @@ def _check_store_split(reader, split: int | None) -> None:
                             f"(e.g. --store with {SPLIT_FIELD})")
 
 
-def _split_note(meta) -> str:
+def _split_note(meta: StoreMeta) -> str:
     """Which split the store holds and where it came from, for the table's title."""
     return f", split {meta.split} from {meta.split_source or 'an unrecorded source'}" if meta.split >= 0 else ""
 
