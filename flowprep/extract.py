@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from flowprep.codec import FrameCodec
-from flowprep.datasets import load_tracklets
+from flowprep.datasets import open_dataset
 from flowprep.datasets.base import Tracklet
 from flowprep.errors import FlowprepError
 from flowprep.flow import flows_for_tracklets
@@ -151,7 +151,7 @@ class ExtractOptions:
     overwrite: bool = False
     shard: Shard = Shard()
     split: int | None = None
-    protocol: str = "standard"
+    split_file: Path | None = None  # iLIDS-VID/PRID: the split file [default: the one found in the root]
     flush_seconds: float = 10.0  # how much finished work a kill may cost at most
 
 
@@ -167,8 +167,11 @@ def _check_destination(opts: ExtractOptions, journal: PartsJournal) -> None:
         raise FlowprepError(f"{journal.folder}: an interrupted run left its parts; pass --resume to continue or --overwrite to restart")
 
 
-def extract(opts: ExtractOptions, progress: bool = True) -> ExtractSummary:
-    """Run an extraction end to end and return its summary."""
+def extract(
+    opts: ExtractOptions, progress: bool = True, notify: Callable[[str], None] | None = None
+) -> ExtractSummary:
+    """Run an extraction end to end and return its summary; ``notify`` hears, once the dataset is
+    read, which split it holds and from where (iLIDS-VID/PRID)."""
     from flowprep.flow import create_estimator
 
     started = time.monotonic()
@@ -177,13 +180,17 @@ def extract(opts: ExtractOptions, progress: bool = True) -> ExtractSummary:
     if not estimator.supports_size(opts.height, opts.width):
         raise FlowprepError(f"--size {opts.height}x{opts.width}: {estimator.name} flow {estimator.params} fails on frames "
                             "this small; choose a larger size (e.g. 64x32; the paper uses 256x128)")
-    tracklets = load_tracklets(opts.dataset, opts.root, split=opts.split, protocol=opts.protocol)
+    dataset = open_dataset(opts.dataset, opts.root, split=opts.split, split_file=opts.split_file)
+    tracklets = dataset.tracklets()
+    if notify is not None and dataset.has_splits:
+        notify(dataset.split_note())
     codec = FrameCodec.with_flow_codec(opts.flow_codec, height=opts.height, width=opts.width)
     meta = StoreMeta(
         dataset=opts.dataset,
         flow_method=estimator.name,
         flow_params=estimator.params,
-        split=-1 if opts.split is None else opts.split,
+        split=dataset.store_split,
+        split_source=dataset.split_source(),
         height=codec.height,
         width=codec.width,
         jpeg_quality=codec.jpeg_quality,

@@ -2,7 +2,7 @@
 
 Layout (schema version 2)::
 
-    /                      attrs: schema_version, dataset, split, flow_method, flow_params (JSON),
+    /                      attrs: schema_version, dataset, split, split_source, flow_method, flow_params (JSON),
                                   height, width, jpeg_quality, flow_codec, flow_step, created,
                                   project_version, skipped_tracklets (JSON list of [name, reason]),
                                   shard ("i/N": which part of a sharded extraction; "0/1" whole),
@@ -80,6 +80,7 @@ class StoreMeta:
     flow_method: str
     flow_params: dict = field(default_factory=dict)
     split: int = -1
+    split_source: str = ""  # "<file> sha256:<hex>" or "default: <how>"; empty without splits or before it was kept
     height: int = FrameCodec.height
     width: int = FrameCodec.width
     jpeg_quality: int = FrameCodec.jpeg_quality
@@ -250,7 +251,7 @@ class StoreWriter:
             f = self._file
             for key, value in _meta_attrs(self.meta).items():
                 if isinstance(value, str):
-                    data = _fixed_text([value])[0]
+                    data = _fixed_text([value]).reshape(())  # a 0-d array keeps an empty string's width of 1
                     f.attrs.create(key, data, dtype=data.dtype)
                 else:
                     f.attrs[key] = value
@@ -526,8 +527,8 @@ def _open_h5(path: Path) -> h5py.File:
         raise StoreError(f"{path}: not a readable HDF5 store (truncated or damaged?): {exc}") from exc
 
 
-# attributes added after schema version 2 was released: stores written before them read as unsharded, count unknown
-_LATER_ATTRS = {"shard": "0/1", "dataset_tracklets": -1}
+# attributes added after schema version 2 was released, with what a store written before them reads as
+_LATER_ATTRS = {"split_source": "", "shard": "0/1", "dataset_tracklets": -1}
 
 
 def _read_meta(f: h5py.File, path: Path) -> StoreMeta:
@@ -547,6 +548,7 @@ def _read_meta(f: h5py.File, path: Path) -> StoreMeta:
             flow_method=attrs["flow_method"],
             flow_params=json.loads(attrs["flow_params"]),
             split=int(attrs["split"]),
+            split_source=attrs["split_source"],
             height=int(attrs["height"]),
             width=int(attrs["width"]),
             jpeg_quality=int(attrs["jpeg_quality"]),

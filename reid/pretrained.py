@@ -7,11 +7,22 @@ from pathlib import Path
 from flowprep.weights import find_weights, weight_dirs
 from reid.errors import ReidError
 
-# file names of the public ImageNet weights (torchvision, Cadene pretrainedmodels, timm)
+def _timm(name: str) -> tuple[str, ...]:
+    """Where a timm checkpoint of model ``name`` lands: its hub folder (``<name>.<tag>/model.safetensors``),
+    the Hugging Face cache, or a file renamed after it."""
+    return (
+        f"{name}.*/model.safetensors",
+        f"models--timm--{name}.*/snapshots/*/model.safetensors",
+        f"{name}.*.safetensors",
+        f"{name}.safetensors",
+    )
+
+
+# file names of the public ImageNet weights (torchvision, Cadene pretrainedmodels, timm), best first
 WEIGHT_FILES = {
-    "resnet50": ("resnet50-*.pth", "resnet50*.pth"),
-    "se_resnet50": ("se_resnet50-*.pth", "legacy_seresnet50*.pth"),
-    "se_resnet50_timm": ("seresnet50*.pth",),
+    "resnet50": ("resnet50-*.pth", "resnet50*.pth", *_timm("resnet50")),
+    "se_resnet50": ("se_resnet50-*.pth", "legacy_seresnet50*.pth", *_timm("legacy_seresnet50")),
+    "se_resnet50_timm": ("seresnet50*.pth", *_timm("seresnet50")),
 }
 
 

@@ -128,3 +128,89 @@ def test_build_model_loads_pretrained_into_both_streams(tmp_path):
     for stream in (model.image_net, model.flow_net):
         loaded = stream.state_dict()
         assert all(torch.equal(loaded[key], value) for key, value in saved.items() if key in loaded)
+
+
+def test_safetensors_file_loads_like_a_pickle(tmp_path):
+    from safetensors.torch import save_file
+
+    source = build_backbone("resnet_tiny")
+    saved = {k: v.clone().contiguous() for k, v in source.state_dict().items()}
+    save_file(saved, tmp_path / "model.safetensors")
+    target = build_backbone("resnet_tiny")
+    load_pretrained(target, tmp_path / "model.safetensors")
+    assert all(torch.equal(target.state_dict()[key], value) for key, value in saved.items())
+    (tmp_path / "damaged.safetensors").write_bytes((tmp_path / "model.safetensors").read_bytes()[:100])
+    with pytest.raises(ReidError) as error:
+        load_pretrained(target, tmp_path / "damaged.safetensors")
+    assert "\n" not in str(error.value) and "damaged.safetensors: not a readable safetensors file" in str(error.value)
+
+
+class _RunsCode:
+    """Pickles as a call to Path.touch: loading the file would create ``marker``."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        from pathlib import Path
+
+        return Path.touch, (Path(self.marker),)
+
+
+def test_a_pickle_carrying_code_is_refused_in_one_line_and_not_run(tmp_path):
+    state = dict(build_backbone("resnet_tiny").state_dict())
+    state["payload"] = _RunsCode(tmp_path / "ran")
+    torch.save(state, tmp_path / "trojan.pth")
+    with pytest.raises(ReidError) as error:
+        load_pretrained(build_backbone("resnet_tiny"), tmp_path / "trojan.pth")
+    message = str(error.value)
+    assert "\n" not in message and "trojan.pth: the file holds code" in message and "was not loaded" in message
+    assert "weights_only" not in message and "trusted source" not in message  # none of torch's advice to load it
+    assert not (tmp_path / "ran").exists()
+
+
+@pytest.mark.parametrize(
+    "backbone, relative",
+    [
+        ("se_resnet50_timm", "seresnet50.a1_in1k/model.safetensors"),  # a timm hub folder
+        ("se_resnet50_timm", "models--timm--seresnet50.a1_in1k/snapshots/0123abc/model.safetensors"),  # HF cache
+        ("se_resnet50", "legacy_seresnet50.in1k/model.safetensors"),
+        ("resnet50", "resnet50.a1_in1k/model.safetensors"),
+        ("resnet50", "resnet50.tv_in1k.safetensors"),
+    ],
+)
+def test_pretrained_auto_finds_timm_safetensors(tmp_path, monkeypatch, backbone, relative):
+    from reid.pretrained import resolve_pretrained
+
+    monkeypatch.setenv("REID_WEIGHTS", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / relative).write_bytes(b"")
+    assert resolve_pretrained("auto", backbone) == tmp_path / relative
+
+
+def test_pretrained_auto_does_not_give_one_backbones_timm_file_to_another(tmp_path, monkeypatch):
+    from reid.pretrained import resolve_pretrained
+
+    monkeypatch.setenv("REID_WEIGHTS", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "seresnet50.a1_in1k").mkdir()
+    (tmp_path / "seresnet50.a1_in1k" / "model.safetensors").write_bytes(b"")
+    for backbone in ("resnet50", "se_resnet50"):
+        with pytest.raises(ReidError, match=f"no ImageNet weights for {backbone}"):
+            resolve_pretrained("auto", backbone)
+
+
+def test_readme_weight_table_sends_each_timm_file_to_the_backbone_that_loads_it():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = readme[readme.index("| file | used by | flag |"):].split("\n\n")[0].splitlines()[2:]
+    backbone_of = {}
+    for row in table:
+        file_cell, used_by = row.split(" | ")[:2]
+        for model in ("seresnet50", "legacy_seresnet50", "resnet50"):
+            if f"timm `{model}`" in file_cell:
+                backbone_of[model] = used_by.split("--backbone ")[1].strip("` |")
+    # the backbone whose key layout each timm model has (LAYOUT_KEYS above checks those layouts)
+    assert backbone_of == {"seresnet50": "se_resnet50_timm", "legacy_seresnet50": "se_resnet50", "resnet50": "resnet50"}

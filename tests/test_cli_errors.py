@@ -83,6 +83,16 @@ def altered_copy(source: Path, target: Path, **attrs) -> Path:
     return target
 
 
+def trained_on_split(checkpoint: Path, target: Path, split: int) -> Path:
+    """``checkpoint`` as if its training store had held ``split``."""
+    from reid.engine.checkpoint import save_checkpoint
+
+    payload = torch.load(checkpoint, weights_only=True)
+    payload["store"]["split"] = split
+    save_checkpoint(target, {k: v for k, v in payload.items() if k != "format"})
+    return target
+
+
 def damaged_index(store: Path, target: Path) -> Path:
     """A store whose second tracklet starts one frame late: every range is inside /frames, so only the
     structural check sees it (training would read another tracklet's frame as this one's)."""
@@ -157,8 +167,9 @@ BAD_INPUTS = {
                     "--device", "cpu", "--workers", "0"],
         [c, "height 32 in training, 64 here", "width 16 in training, 32 here", "--allow-store-mismatch"]),
     "evaluate on another split's store": lambda t, ro, s, c, m, sh: (
-        reid_main, ["evaluate", "--store", altered_copy(s, t / "split3.h5", split=3), "--checkpoint", c, "--device",
-                    "cpu", "--workers", "0"], ["split -1 in training, 3 here", "--allow-store-mismatch"]),
+        reid_main, ["evaluate", "--store", altered_copy(s, t / "split3.h5", split=3), "--checkpoint",
+                    trained_on_split(c, t / "split0.pt", 0), "--device", "cpu", "--workers", "0"],
+        ["split 0 in training, 3 here", "--allow-store-mismatch"]),
     "visualize ranks on a store of other flow": lambda t, ro, s, c, m, sh: (
         reid_main, ["visualize", "ranks", "--store", altered_copy(s, t / "lfn.h5", flow_method="liteflownet"),
                     "--checkpoint", c, "--out", t / "ranks", "--device", "cpu"],
@@ -239,11 +250,12 @@ def test_merge_of_one_shard_in_one_says_shard(run, tmp_path):
 def test_allowed_store_mismatch_runs_with_a_warning(run, tmp_path):
     store, checkpoint = run
     split3 = altered_copy(store, tmp_path / "split3.h5", split=3)
-    result = run_cli(reid_main, ["evaluate", "--store", split3, "--checkpoint", checkpoint, "--device", "cpu",
-                                 "--workers", "0", "--allow-store-mismatch"])
+    split0 = trained_on_split(checkpoint, tmp_path / "split0.pt", 0)
+    result = run_cli(reid_main, ["evaluate", "--store", split3, "--checkpoint", split0, "--device", "cpu",
+                                 "--workers", "0", "--split", "3", "--allow-store-mismatch"])
     assert result.code == 0, result.err
-    assert result.err_lines == [f"warning: {checkpoint} was trained on another kind of store: split -1 in training, "
-                                "3 here (test identities may have been trained on)"]
+    assert result.err_lines == [f"warning: {split0} was trained on another kind of store: split 0 in training, "
+                                "3 here (its test identities may have been trained on)"]
     assert "rank-1" in result.out
 
 
@@ -289,8 +301,8 @@ def test_extract_accepts_workers_0_and_the_default_is_the_cores_at_most_4(shards
 
 def test_all_splits_table_has_the_single_split_rows_percent_and_chance(run, tmp_path):
     store, checkpoint = run
-    for k in range(10):
-        (tmp_path / f"store{k}.h5").symlink_to(store)
+    for k in range(10):  # store k holds split k, as evaluate checks
+        altered_copy(store, tmp_path / f"store{k}.h5", split=k)
     common = ["--checkpoint", checkpoint, "--device", "cpu", "--workers", "0"]
     single = run_cli(reid_main, ["evaluate", "--store", store, *common]).out.splitlines()[2:]
     table = run_cli(reid_main, ["evaluate", "--store", tmp_path / "store{split}.h5", "--all-splits", *common])

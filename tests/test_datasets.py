@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from flowprep.datasets import DATASETS, load_tracklets
+from flowprep.datasets import DATASETS, load_tracklets, open_dataset
 from flowprep.datasets.prid import generated_splits
 from flowprep.errors import DatasetError
 
@@ -96,17 +96,6 @@ def test_mars_frames_are_ordered_by_frame_number_not_listing(mars: Path) -> None
         mars / "bbox_test" / "0003" / "0003C5T0002F002.jpg",
         mars / "bbox_test" / "0003" / "0003C5T0002F004.jpg",
     )
-
-
-def test_mars_matlab_protocol_puts_queries_in_the_gallery_too(mars: Path) -> None:
-    standard = load_tracklets("mars", mars)
-    matlab = by_name(load_tracklets("mars", mars, protocol="matlab"))
-    assert len(matlab) == len(standard) + 2
-    for query in ("0002C1T0001", "0003C2T0001"):
-        copy = matlab[f"{query}#gallery"]
-        assert (copy.role, copy.pid, copy.camid, copy.frames) == ("gallery", matlab[query].pid,
-                                                                  matlab[query].camid, matlab[query].frames)
-        assert matlab[query].role == "query"
 
 
 def test_mars_refuses_names_that_escape_the_root(mars: Path) -> None:
@@ -222,6 +211,48 @@ def test_duke_roles_ids_cameras_and_frame_order(tmp_path: Path) -> None:
     assert tracklets[0].frames[0] == tmp_path / "train" / "0001" / "0001" / "0001C6F9X30822.jpg"
 
 
+def test_duke_reads_the_current_release_names_and_a_mix_of_both_forms(tmp_path: Path) -> None:
+    write_duke(tmp_path, {
+        "train/0001/0001": ["0001_C6_F0010_X30823.jpg", "0001_C6_F0009_X30822.jpg", "0001C6F0011X30824.jpg"],
+        "query/0005/0003": ["0005_C1_F0001_X00010.jpg"],
+        "gallery/0005/0004": ["0005_C3_F0001_X00100.jpg"],
+    })
+    tracklets = load_tracklets("duke", tmp_path)
+    assert [(t.name, t.pid, t.camid) for t in tracklets] == [
+        ("train_0001_0001", 1, 6), ("query_0005_0003", 5, 1), ("gallery_0005_0004", 5, 3),
+    ]
+    assert [p.name for p in tracklets[0].frames] == [
+        "0001_C6_F0009_X30822.jpg", "0001_C6_F0010_X30823.jpg", "0001C6F0011X30824.jpg",
+    ]
+
+
+def test_duke_keeps_every_frame_of_a_tracklet_starting_at_f0002_or_with_gaps(tmp_path: Path) -> None:
+    # torchreid looks up F0001..F<count> and drops what lies beyond a gap; every frame here must stay
+    write_duke(tmp_path, {
+        "train/0001/0001": ["0001_C2_F0002_X1.jpg", "0001_C2_F0003_X2.jpg", "0001_C2_F0004_X3.jpg"],
+        "query/0002/0001": ["0002_C1_F0001_X1.jpg", "0002_C1_F0005_X5.jpg", "0002_C1_F0009_X9.jpg"],
+        "gallery/0002/0002": ["0002_C3_F0001_X1.jpg"],
+    })
+    tracklets = by_name(load_tracklets("duke", tmp_path))
+    assert [p.name[8:13] for p in tracklets["train_0001_0001"].frames] == ["F0002", "F0003", "F0004"]
+    assert [p.name[8:13] for p in tracklets["query_0002_0001"].frames] == ["F0001", "F0005", "F0009"]
+
+
+def test_duke_root_may_be_the_folder_the_zip_unpacks_into(tmp_path: Path) -> None:
+    write_duke(tmp_path / "DukeMTMC-VideoReID", DUKE_FRAMES)
+    tracklets = load_tracklets("duke", tmp_path)
+    assert tracklets == load_tracklets("duke", tmp_path / "DukeMTMC-VideoReID") and len(tracklets) == 5
+
+
+@pytest.mark.parametrize("odd_name", ["0001_C6F0099_X30823.jpg", "0001_C6_F0099.jpg", "0001-C6-F0099-X30823.jpg"])
+def test_duke_names_a_file_in_neither_form(tmp_path: Path, odd_name: str) -> None:
+    write_duke(tmp_path, {"train/0001/0001": ["0001_C6_F0098_X30822.jpg", odd_name]})
+    path = tmp_path / "train" / "0001" / "0001" / odd_name
+    with raises_one_line(f"{path}: not a DukeMTMC-VideoReID frame name") as info:
+        load_tracklets("duke", tmp_path)
+    assert "0001_C6_F0099_X30823.jpg" in str(info.value) and "0001C6F0099X30823.jpg" in str(info.value)
+
+
 @pytest.mark.parametrize("odd_frame", ["0001C5F0002X1.jpg", "0002C6F0002X1.jpg"])
 def test_duke_refuses_a_tracklet_of_mixed_pid_or_camera(tmp_path: Path, odd_frame: str) -> None:
     write_duke(tmp_path, {"train/0001/0007": ["0001C6F0001X0.jpg", odd_frame]})
@@ -283,6 +314,27 @@ def test_ilids_split_selection_roles_and_order(tmp_path: Path, split: int) -> No
 def test_ilids_default_split_is_zero(tmp_path: Path) -> None:
     write_ilids(tmp_path)
     assert load_tracklets("ilidsvid", tmp_path) == load_tracklets("ilidsvid", tmp_path, split=0)
+
+
+def torchreid_ilids_splits(ls_set: np.ndarray, folders: list[str]) -> list[dict]:
+    """What torchreid's prepare_split writes to splits.json: ls_set's first half is test, indices into
+    the sorted cam1 folder names."""
+    half = ls_set.shape[1] // 2
+    return [{"train": [folders[int(i) - 1] for i in sorted(row[half:])],
+             "test": [folders[int(i) - 1] for i in sorted(row[:half])]} for row in ls_set]
+
+
+@pytest.mark.parametrize("name", ["splits.json", "splits_ilidsvid.json"])
+def test_ilids_torchreid_json_and_the_official_mat_give_the_same_split(tmp_path: Path, name: str) -> None:
+    ls_set = write_ilids(tmp_path)
+    from_mat = [load_tracklets("ilidsvid", tmp_path, split=k) for k in range(10)]
+    mat = tmp_path / "train-test people splits" / "train_test_splits_ilidsvid.mat"
+    assert open_dataset("ilidsvid", tmp_path).split_source().startswith("train_test_splits_ilidsvid.mat sha256:")
+    folders = sorted(f"person{p:03d}" for p in ILIDS_PERSONS)
+    (tmp_path / name).write_text(json.dumps(torchreid_ilids_splits(ls_set, folders)))
+    mat.unlink()  # the JSON alone must do
+    assert [load_tracklets("ilidsvid", tmp_path, split=k) for k in range(10)] == from_mat
+    assert open_dataset("ilidsvid", tmp_path).split_source().startswith(f"{name} sha256:")
 
 
 def test_ilids_refuses_mixed_pid_in_a_tracklet(tmp_path: Path) -> None:
@@ -369,7 +421,7 @@ def test_prid_split_selection_from_a_splits_file(tmp_path: Path) -> None:
     splits[4] = {"train": [3], "test": [1, 4]}  # person 2 unused, as in the 178-person protocol
     path = tmp_path / "splits.json"
     path.write_text(json.dumps(splits))
-    tracklets = load_tracklets("prid", tmp_path, split=4, splits_file=path)
+    tracklets = load_tracklets("prid", tmp_path, split=4, split_file=path)
     assert [(t.name, t.role) for t in tracklets] == [
         ("cam_a_person_0003", "train"), ("cam_b_person_0003", "train"),
         ("cam_a_person_0001", "query"), ("cam_a_person_0004", "query"),
@@ -392,8 +444,50 @@ def test_prid_refuses_a_bad_splits_file(tmp_path: Path, text: str, message: str)
     path = tmp_path / "splits.json"
     path.write_text(text)
     with raises_one_line(message) as info:
-        load_tracklets("prid", tmp_path, splits_file=path)
+        load_tracklets("prid", tmp_path, split_file=path)
     assert str(path) in str(info.value)
+
+
+def torchreid_style_prid_splits(persons: list[int], test_count: int) -> list[dict]:
+    """Ten splits as splits_prid2011.json holds them: person folder names, some persons in neither half."""
+    rng = random.Random(7)
+    splits = []
+    for _ in range(10):
+        chosen = rng.sample(persons, 2 * test_count)
+        splits.append({"train": [f"person_{p:04d}" for p in chosen[test_count:]],
+                       "test": [f"person_{p:04d}" for p in chosen[:test_count]]})
+    return splits
+
+
+def test_prid_reads_torchreids_splits_file_from_the_root_as_torchreid_does(tmp_path: Path) -> None:
+    persons = [1, 2, 3, 4, 5, 6, 7]
+    write_prid(tmp_path, cam_a=persons + [201], cam_b=persons + [201, 202])
+    splits = torchreid_style_prid_splits(persons, 3)
+    path = tmp_path / "splits_prid2011.json"
+    path.write_text(json.dumps(splits))
+    for k in (0, 3, 9):  # torchreid: splits[split_id]["train"] / ["test"]; test: cam_a queries, cam_b gallery
+        adapter = open_dataset("prid", tmp_path, split=k)
+        tracklets = adapter.tracklets()
+        number = lambda folder: int(folder.split("_")[1])  # noqa: E731
+        assert {t.pid for t in tracklets if t.role == "train"} == {number(f) for f in splits[k]["train"]}
+        assert [t.name for t in tracklets if t.role == "query"] == sorted(f"cam_a_{f}" for f in splits[k]["test"])
+        assert [t.name for t in tracklets if t.role == "gallery"] == sorted(f"cam_b_{f}" for f in splits[k]["test"])
+        assert len(tracklets) == 2 * 3 + 3 + 3  # the unused person is in no role
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert adapter.split_source() == f"splits_prid2011.json sha256:{digest}"
+    elsewhere = tmp_path / "elsewhere.json"
+    path.rename(elsewhere)
+    assert open_dataset("prid", tmp_path, split=3).split_source().startswith("default: ")
+    passed = open_dataset("prid", tmp_path, split=9, split_file=elsewhere)  # the loop ended on split 9
+    assert passed.tracklets() == tracklets and passed.split_source().startswith("elsewhere.json sha256:")
+
+
+def test_prid_refuses_a_split_file_naming_a_folder_it_does_not_have(tmp_path: Path) -> None:
+    write_prid(tmp_path)
+    splits = [{"train": ["person_0001"], "test": ["person_0002", "person_0201"]}] * 10
+    (tmp_path / "splits_prid2011.json").write_text(json.dumps(splits))
+    with raises_one_line("split 0 names folder 'person_0201', which is not a person in both cameras"):
+        load_tracklets("prid", tmp_path)
 
 
 def test_prid_names_a_missing_camera_folder(tmp_path: Path) -> None:
@@ -424,10 +518,8 @@ def test_registry_names_and_unknown_dataset() -> None:
 
 
 def test_options_that_cannot_apply_are_refused(tmp_path: Path, mars: Path) -> None:
-    with raises_one_line("unknown protocol 'matlab'"):
-        load_tracklets("prid", tmp_path, protocol="matlab")
     with raises_one_line("split must be 0..9, got 10"):
         load_tracklets("ilidsvid", tmp_path, split=10)
     with raises_one_line("a splits file does not apply"):
-        load_tracklets("mars", mars, splits_file=tmp_path / "s.json")
+        load_tracklets("mars", mars, split_file=tmp_path / "s.json")
     assert load_tracklets("mars", mars, split=3) == load_tracklets("mars", mars)  # fixed partition: split ignored

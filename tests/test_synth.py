@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -72,6 +73,49 @@ def test_frames_are_real_images_at_the_datasets_size(written) -> None:
     first, last = cv2.imread(str(tracklets[0].frames[0])), cv2.imread(str(tracklets[-1].frames[-1]))
     assert first.shape == last.shape == (height, width, 3)
     assert first.std() > 10  # a scene, not a blank
+
+
+# the names each release gives its frames (folder, file), from the datasets' own documentation and torchreid
+REAL_NAMES = {
+    "mars": (r"(\d{4}|00-1)", r"(\d{4}|00-1)C\dT\d{4}F\d{3}\.jpg"),  # bbox_train/0001/0001C1T0001F001.jpg
+    "duke": (r"\d{4}", r"\d{4}_C\d_F\d{4}_X\d{5}\.jpg"),  # train/0001/0001/0001_C6_F0099_X30823.jpg
+    "ilidsvid": (r"person\d{3}", r"cam[12]_person\d{3}_\d{5}\.png"),  # cam1/person001/cam1_person001_00317.png
+    "prid": (r"person_\d{4}", r"\d{4}\.png"),  # cam_a/person_0001/0001.png
+}
+
+
+def test_frames_carry_the_real_releases_names(written) -> None:
+    layout, out, _ = written
+    folder, file = (re.compile(pattern) for pattern in REAL_NAMES[layout])
+    images = [p for p in out.rglob("*") if p.suffix == EXTENSIONS[layout]]
+    assert images
+    for image in images:
+        assert folder.fullmatch(image.parent.name if layout != "duke" else image.parent.parent.name), image
+        assert file.fullmatch(image.name), image
+    if layout in ("duke", "ilidsvid"):  # the person in the name is the person folder
+        for image in images:
+            assert re.search(r"\d{3,4}", image.name).group() in str(image.parent.relative_to(out))
+
+
+def test_duke_older_frame_names_on_request_and_both_forms_read_the_same(tmp_path: Path) -> None:
+    runner = CliRunner()
+    for form in ("current", "older"):
+        result = runner.invoke(cli, ["synth", "--layout", "duke", "--out", str(tmp_path / form), "--identities", "4",
+                                     "--cameras", "2", "--seed", "3", "--frame-names", form])
+        assert result.exit_code == 0, result.output
+    older = sorted(p.name for p in (tmp_path / "older").rglob("*.jpg"))
+    assert older and all(re.fullmatch(r"\d{4}C\dF\d{4}X\d{5}\.jpg", name) for name in older)
+    current, old = (load_tracklets("duke", tmp_path / form) for form in ("current", "older"))
+    assert [(t.name, t.pid, t.camid, t.role, len(t.frames)) for t in current] == [
+        (t.name, t.pid, t.camid, t.role, len(t.frames)) for t in old
+    ]
+
+
+def test_frame_name_forms_are_refused_for_layouts_that_have_one(tmp_path: Path) -> None:
+    args = ["synth", "--layout", "prid", "--out", str(tmp_path / "p"), "--frame-names", "older"]
+    result = CliRunner().invoke(cli, args)
+    assert isinstance(result.exception, FlowprepError)
+    assert str(result.exception).startswith("prid: no frame-name form 'older'") and not (tmp_path / "p").exists()
 
 
 def test_mars_metadata_has_the_release_variables_and_junk_on_disk(tmp_path: Path) -> None:

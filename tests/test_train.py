@@ -112,6 +112,8 @@ def test_evaluate_all_splits_and_rerank(tmp_path_factory, tmp_path):
     store, checkpoint = shared_tiny_run(tmp_path_factory)
     for k in range(10):  # the same store and model for every split: the spread must be zero
         (tmp_path / f"store{k}.h5").write_bytes(store.read_bytes())
+        with h5py.File(tmp_path / f"store{k}.h5", "a") as f:
+            f.attrs["split"] = k  # evaluate checks that store k holds split k
         (tmp_path / f"ckpt{k}.pt").write_bytes(checkpoint.read_bytes())
     common = ["--device", "cpu", "--workers", "0", "--json"]
     result = invoke(["evaluate", "--store", str(tmp_path / "store{split}.h5"),

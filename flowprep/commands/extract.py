@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from flowprep.datasets import DATASETS
+from flowprep.errors import FlowprepError
 from flowprep.flow import FLOW_METHODS
 from flowprep.options import parse_size
 from flowprep.weights import default_liteflownet_weights
 from flowprep.workers import default_workers
+
+if TYPE_CHECKING:
+    from flowprep.datasets.base import DatasetAdapter
+    from flowprep.shards import Shard
 
 
 def _parse_flow_params(items: tuple[str, ...]) -> dict[str, str]:
@@ -38,12 +44,43 @@ def _choose_flow(flow: str, device: str, weights: Path | None) -> tuple[str, str
     return "dis", "cpu", None
 
 
+def _refuse_protocol(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        raise FlowprepError("--protocol is chosen at evaluation now: extract the standard store and pass "
+                            f"--protocol {value} to reid evaluate")
+
+
+def _store_path(out: Path | None, adapter: DatasetAdapter, shard: Shard) -> Path:
+    """``--out`` with ``{split}`` filled in, or the default name, which carries the split and shard."""
+    if out is None:
+        stem = f"{adapter.name}-split{adapter.split}" if adapter.has_splits else adapter.name
+        return Path(f"{stem}.h5" if shard.count == 1 else f"{stem}.shard{shard.index}of{shard.count}.h5")
+    if "{split}" not in str(out):
+        return out
+    if not adapter.has_splits:
+        raise FlowprepError(f"--out {out}: {adapter.name} has no splits to fill into {{split}}")
+    return Path(str(out).replace("{split}", str(adapter.split)))
+
+
+def _dry_run(adapter: DatasetAdapter) -> None:
+    from flowprep.datasets.survey import survey
+
+    report = survey(adapter.tracklets())
+    click.echo(f"{adapter.root}: {adapter.name}, dry run (layout and metadata only, no frame read)")
+    if adapter.has_splits:
+        click.echo(adapter.split_note())
+    for line in report.lines():
+        click.echo(line)
+
+
 @click.command("extract")
 @click.option("--dataset", type=click.Choice(sorted(DATASETS)), required=True,
               help="Dataset layout to read (mot: MOTChallenge-style tracker output).")
 @click.option("--root", type=click.Path(path_type=Path), default=None,
               help="Dataset folder in its official layout [default: $REID_DATA/<dataset>, else ./data/<dataset>].")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Store to write [default: ./<dataset>.h5].")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Store to write; {split} is replaced by the split [default: ./<dataset>.h5, "
+                   "./<dataset>-split<K>.h5 for iLIDS-VID/PRID].")
 @click.option("--flow", type=click.Choice(["auto", *FLOW_METHODS]), default="auto", show_default=True,
               help="Flow method; auto: liteflownet on a GPU with weights, else dis.")
 @click.option("--weights", type=click.Path(path_type=Path), default=None,
@@ -55,8 +92,12 @@ def _choose_flow(flow: str, device: str, weights: Path | None) -> tuple[str, str
 @click.option("--flow-codec", type=click.Choice(["jpeg", "png16"]), default="jpeg", show_default=True,
               help="How flow is stored: jpeg (1/4 px, +-32 px, fast) or png16 (lossless 1/8 px).")
 @click.option("--split", type=click.IntRange(0, 9), default=None, help="iLIDS-VID/PRID split [default: 0].")
-@click.option("--protocol", type=click.Choice(["standard", "matlab"]), default="standard", show_default=True,
-              help="MARS: matlab also puts every query into the gallery.")
+@click.option("--split-file", type=click.Path(path_type=Path), default=None,
+              help="iLIDS-VID/PRID split file: torchreid's splits_prid2011.json or splits.json, the official "
+                   "train_test_splits_ilidsvid.mat, or person-number JSON [default: the one in the root].")
+@click.option("--dry-run", is_flag=True,
+              help="Read the layout and metadata only: print per-role counts and problems, read no frame.")
+@click.option("--protocol", hidden=True, default=None, callback=_refuse_protocol, expose_value=False)
 @click.option("--shard", default="0/1", show_default=True, help="Write only shard i of N (join with flowprep merge).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing store.")
@@ -65,11 +106,11 @@ def _choose_flow(flow: str, device: str, weights: Path | None) -> tuple[str, str
 @click.option("--flow-param", "flow_params", multiple=True, metavar="KEY=VALUE",
               help="A parameter of the flow method, e.g. preset=fast (dis) or winsize=21 (farneback).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def command(dataset, root, out, flow, weights, device, workers, size, flow_codec, split, protocol, shard, resume, overwrite,
-            flush_every, flow_params, quiet) -> None:
+def command(dataset, root, out, flow, weights, device, workers, size, flow_codec, split, split_file, dry_run, shard,
+            resume, overwrite, flush_every, flow_params, quiet) -> None:
     """Read DATASET, compute optical flow for every tracklet, write one HDF5 store."""
+    from flowprep.datasets import open_dataset
     from flowprep.datasets.base import resolve_root
-    from flowprep.errors import FlowprepError
     from flowprep.extract import ExtractOptions, Shard, extract
 
     height, width = parse_size(size)
@@ -77,13 +118,16 @@ def command(dataset, root, out, flow, weights, device, workers, size, flow_codec
     if not data_root.is_dir():
         raise FlowprepError(f"{data_root}: dataset root not found; pass --root with the {dataset} folder, or set "
                             f"$REID_DATA to the folder that holds {dataset}/")
-    flow, device, weights = _choose_flow(flow, device, weights)
     parsed_shard = Shard.parse(shard)
-    default_out = f"{dataset}.h5" if parsed_shard.count == 1 else f"{dataset}.shard{parsed_shard.index}of{parsed_shard.count}.h5"
+    adapter = open_dataset(dataset, data_root, split=split, split_file=split_file)
+    if dry_run:
+        _dry_run(adapter)
+        return
+    flow, device, weights = _choose_flow(flow, device, weights)
     opts = ExtractOptions(
         dataset=dataset,
-        root=data_root,
-        out=out or Path(default_out),
+        root=adapter.root,
+        out=_store_path(out, adapter, parsed_shard),
         flow=flow,
         weights=weights,
         device=device,
@@ -95,9 +139,9 @@ def command(dataset, root, out, flow, weights, device, workers, size, flow_codec
         overwrite=overwrite,
         shard=parsed_shard,
         split=split,
-        protocol=protocol,
+        split_file=split_file,
         flow_params=_parse_flow_params(flow_params),
         flush_seconds=flush_every,
     )
-    summary = extract(opts, progress=not quiet)
+    summary = extract(opts, progress=not quiet, notify=lambda line: click.echo(line, err=True))
     click.echo(f"{opts.out}: {summary.report()}")

@@ -27,7 +27,11 @@ _DEFAULTS = "; ".join(f"{spec.name}: {spec.identities} identities, {spec.cameras
 @click.option("--identities", type=int, default=None, help="People seen by two or more cameras (default: per layout).")
 @click.option("--cameras", type=int, default=None, help="Cameras (default: per layout; iLIDS-VID and PRID have 2).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed; the output is a function of it.")
-def command(layout: str, out: Path, identities: int | None, cameras: int | None, seed: int) -> None:
+@click.option("--frame-names", type=click.Choice(["current", "older"]), default=None,
+              help="duke only: frame names as the release is distributed today (current, 0001_C6_F0001_X30823.jpg, "
+                   "the default) or as older copies have them (older, 0001C6F0001X30823.jpg).")
+def command(layout: str, out: Path, identities: int | None, cameras: int | None, seed: int,
+            frame_names: str | None) -> None:
     from flowprep.synth import write_dataset
 
     spec = LAYOUTS[layout]
@@ -37,5 +41,6 @@ def command(layout: str, out: Path, identities: int | None, cameras: int | None,
         identities=spec.identities if identities is None else identities,
         cameras=spec.cameras if cameras is None else cameras,
         seed=seed,
+        frame_names=frame_names,
     )
     click.echo(summary.describe())

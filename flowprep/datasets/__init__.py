@@ -18,23 +18,25 @@ DATASETS: dict[str, type[DatasetAdapter]] = {
 }
 
 
-def load_tracklets(
-    name: str,
-    root: str | os.PathLike,
-    *,
-    split: int | None = None,
-    protocol: str = "standard",
-    splits_file: str | os.PathLike | None = None,
-) -> list[Tracklet]:
-    """Every tracklet (train, query, gallery) of dataset ``name`` under ``root``, in a deterministic order.
+def open_dataset(
+    name: str, root: str | os.PathLike, *, split: int | None = None, split_file: str | os.PathLike | None = None
+) -> DatasetAdapter:
+    """The adapter of dataset ``name`` under ``root``.
 
-    ``split`` (0..9, default 0) selects the iLIDS-VID/PRID2011 split; the other datasets have
-    one fixed partition and ignore it.
+    ``split`` (0..9, default 0) selects the iLIDS-VID/PRID2011 split, from ``split_file`` or the
+    split file found in the root; the other datasets have one fixed partition and ignore it.
     """
     adapter = DATASETS.get(name)
     if adapter is None:
         raise DatasetError(f"unknown dataset {name!r} (known: {', '.join(DATASETS)})")
-    return adapter(Path(root), split=split, protocol=protocol, splits_file=splits_file).tracklets()
+    return adapter(Path(root), split=split, split_file=split_file)
 
 
-__all__ = ["DATASETS", "DatasetAdapter", "Tracklet", "load_tracklets"]
+def load_tracklets(
+    name: str, root: str | os.PathLike, *, split: int | None = None, split_file: str | os.PathLike | None = None
+) -> list[Tracklet]:
+    """Every tracklet (train, query, gallery) of dataset ``name`` under ``root``, in a deterministic order."""
+    return open_dataset(name, root, split=split, split_file=split_file).tracklets()
+
+
+__all__ = ["DATASETS", "DatasetAdapter", "Tracklet", "load_tracklets", "open_dataset"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Iterable
 
+from flowprep.datasets.splits import NUM_SPLITS, file_source
 from flowprep.errors import DatasetError
 
 ROLES = ("train", "query", "gallery")
@@ -55,10 +56,6 @@ def sorted_by_frame_number(paths: Iterable[Path], pattern: re.Pattern[str]) -> l
     return sorted(paths, key=lambda p: (frame_number(p, pattern), p.name))
 
 
-NUM_SPLITS = 10
-"""iLIDS-VID and PRID2011 are evaluated over ten random train/test splits."""
-
-
 @dataclass(frozen=True)
 class FrameName:
     """What one frame's file name says: its number in the tracklet, and (when it tells) person and camera."""
@@ -93,36 +90,65 @@ class DatasetAdapter(ABC):
     """Turns one dataset's official directory layout into tracklets.
 
     Every adapter takes the same options so that callers need not know which
-    dataset uses which; an option that cannot apply is refused, not ignored
-    (except ``split``, which fixed-split datasets ignore by design).
+    dataset uses which; a split file for a dataset without splits is refused, not
+    ignored (``split`` itself is ignored by fixed-split datasets, whose stores record -1).
     """
 
     name: ClassVar[str]
     layout: ClassVar[str]
     """The expected layout, quoted by every "not found" error."""
-    protocols: ClassVar[tuple[str, ...]] = ("standard",)
     has_splits: ClassVar[bool] = False
+    split_files: ClassVar[tuple[str, ...]] = ()
+    """Split files looked for in the root when none is passed, first found wins (where torchreid looks)."""
+    default_split: ClassVar[str] = ""
+    """How the splits are made when no split file is found; empty when a file is required."""
+    default_split_advice: ClassVar[str] = ""
+    """What to do instead of the default split, said whenever it is used."""
 
     def __init__(
         self,
         root: str | os.PathLike,
         *,
         split: int | None = None,
-        protocol: str = "standard",
-        splits_file: str | os.PathLike | None = None,
+        split_file: str | os.PathLike | None = None,
     ) -> None:
         self.root = Path(root)
-        if protocol not in self.protocols:
-            raise DatasetError(f"{self.name}: unknown protocol {protocol!r} (known: {', '.join(self.protocols)})")
-        self.protocol = protocol
-        if not self.has_splits and splits_file is not None:
+        if not self.has_splits and split_file is not None:
             raise DatasetError(
-                f"{splits_file}: {self.name} has one fixed train/test partition; a splits file does not apply"
+                f"{split_file}: {self.name} has one fixed train/test partition; a splits file does not apply"
             )
         self.split = 0 if split is None else split
         if self.has_splits and not 0 <= self.split < NUM_SPLITS:
             raise DatasetError(f"{self.name}: split must be 0..{NUM_SPLITS - 1}, got {self.split}")
-        self.splits_file = None if splits_file is None else Path(splits_file)
+        self.given_split_file = None if split_file is None else Path(split_file)
+
+    @property
+    def store_split(self) -> int:
+        """The split number a store records: the split used, or -1 for a dataset without splits."""
+        return self.split if self.has_splits else -1
+
+    def find_split_file(self) -> Path | None:
+        """The split file passed in, else the first of ``split_files`` present in the root, else None."""
+        if self.given_split_file is not None or not self.has_splits:
+            return self.given_split_file
+        return next((self.root / name for name in self.split_files if (self.root / name).is_file()), None)
+
+    def split_source(self) -> str:
+        """Where the split comes from, as stores record it: ``<file> sha256:<hex>``, ``default: <how>``,
+        or empty for a dataset without splits."""
+        path = self.find_split_file()
+        if path is not None:
+            return file_source(path)
+        return f"default: {self.default_split}" if self.has_splits and self.default_split else ""
+
+    def split_note(self) -> str:
+        """One line for the user: which split, from where, and for a default split what to use instead;
+        empty for a dataset without splits."""
+        if not self.has_splits:
+            return ""
+        source = self.split_source()
+        advice = f"; {self.default_split_advice}" if source.startswith("default:") and self.default_split_advice else ""
+        return f"split {self.split}: {source}{advice}"
 
     @abstractmethod
     def tracklets(self) -> list[Tracklet]:

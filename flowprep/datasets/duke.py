@@ -1,9 +1,13 @@
 """DukeMTMC-VideoReID: ``{train,query,gallery}/<pid>/<tracklet>/*.jpg``.
 
 The role is the top folder and the pid the folder below it; the camera comes
-from the file names (``0001C6F0099X30823.jpg`` is pid 1, camera 6, frame 99),
-which must agree with the folder on the pid. Names are ``<role>_<pid>_<tracklet>``
-because query and gallery reuse pid folders.
+from the file names, which must agree with the folder on the pid. Two naming
+forms exist and may be mixed: the release as distributed today writes
+``0001_C6_F0099_X30823.jpg``, older copies ``0001C6F0099X30823.jpg`` (both: pid 1,
+camera 6, frame 99). Frames are ordered by their F number and all are kept,
+whether a tracklet starts at F0002 or skips numbers. The root may be the folder
+holding ``train/`` or the one holding ``DukeMTMC-VideoReID/`` (as the zip unpacks).
+Names are ``<role>_<pid>_<tracklet>`` because query and gallery reuse pid folders.
 """
 
 from __future__ import annotations
@@ -14,15 +18,22 @@ from pathlib import Path
 from flowprep.datasets.base import ROLES, DatasetAdapter, FrameName, Tracklet, ordered_frames
 from flowprep.errors import DatasetError
 
-FRAME_NAME = re.compile(r"^(?P<pid>\d+)C(?P<cam>\d+)F(?P<frame>\d+)(?:X\d+)?\.jpg$", re.IGNORECASE)
+FRAME_NAMES = (
+    re.compile(r"^(?P<pid>\d+)_C(?P<cam>\d+)_F(?P<frame>\d+)_X\d+\.jpg$", re.IGNORECASE),  # current release
+    re.compile(r"^(?P<pid>\d+)C(?P<cam>\d+)F(?P<frame>\d+)(?:X\d+)?\.jpg$", re.IGNORECASE),  # older copies
+)
+RELEASE_FOLDER = "DukeMTMC-VideoReID"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
 def _frame(path: Path) -> FrameName:
-    match = FRAME_NAME.match(path.name)
-    if match is None:
-        raise DatasetError(f"{path}: not a DukeMTMC-VideoReID frame name (like 0001C6F0099X30823.jpg)")
-    return FrameName(path, int(match["frame"]), int(match["pid"]), int(match["cam"]))
+    for pattern in FRAME_NAMES:
+        match = pattern.match(path.name)
+        if match is not None:
+            return FrameName(path, int(match["frame"]), int(match["pid"]), int(match["cam"]))
+    raise DatasetError(
+        f"{path}: not a DukeMTMC-VideoReID frame name (like 0001_C6_F0099_X30823.jpg or 0001C6F0099X30823.jpg)"
+    )
 
 
 def _subdirectories(path: Path) -> list[Path]:
@@ -31,10 +42,12 @@ def _subdirectories(path: Path) -> list[Path]:
 
 class DukeVideoAdapter(DatasetAdapter):
     name = "duke"
-    layout = "{train,query,gallery}/<pid>/<tracklet>/<pid>C<cam>F<frame>X<n>.jpg"
+    layout = "[DukeMTMC-VideoReID/]{train,query,gallery}/<pid>/<tracklet>/<pid>_C<cam>_F<frame>_X<n>.jpg"
 
     def tracklets(self) -> list[Tracklet]:
-        role_dirs = [self.existing_dir(self.root / role) for role in ROLES]
+        release = self.root / RELEASE_FOLDER
+        base = release if release.is_dir() and not (self.root / "train").is_dir() else self.root
+        role_dirs = [self.existing_dir(base / role) for role in ROLES]
         return [tracklet for role, role_dir in zip(ROLES, role_dirs) for tracklet in self._role(role, role_dir)]
 
     def _role(self, role: str, role_dir: Path) -> list[Tracklet]:

@@ -3,9 +3,9 @@
 Track-info rows are ``[start, end, pid, camid]``, 1-based and inclusive into the
 split's name list. pid -1 (junk) is dropped; pid 0 (distractors) is kept, in
 the gallery only, even when ``query_IDX`` names it, and a ``query_IDX`` entry
-naming junk is dropped with the junk. ``protocol="matlab"`` reproduces the
-official MATLAB evaluation, where every query also sits in the gallery: each
-query is emitted again with role gallery and name ``<query name>#gallery``.
+naming junk is dropped with the junk. The roles are the standard protocol's;
+the official MATLAB evaluation (every query also in the gallery) is an
+evaluation choice, ``reid evaluate --protocol matlab``, not a store.
 
 Tracklet names are the frame-name prefix before ``F`` (``0001C1T0001``); were
 two rows to share a prefix, the later ones get ``.2``, ``.3``... in row order.
@@ -53,11 +53,22 @@ def read_frame_names(path: Path) -> list[str]:
     return names
 
 
-def _frame(image_dir: Path, name: str) -> FrameName:
-    match = FRAME_NAME.match(name)
-    pid_text = match["pid"]
-    pid = JUNK_PID if pid_text == "00-1" else int(pid_text)
-    return FrameName(image_dir / pid_text / name, int(match["frame"]), pid, int(match["cam"]))
+class _FrameFolders:
+    """Frame paths under ``bbox_<subset>/<pid>/``, one Path per person folder: a million frames cost
+    a million joins, not two million (pathlib's joins are most of the time a MARS listing takes)."""
+
+    def __init__(self, image_dir: Path) -> None:
+        self._image_dir = image_dir
+        self._folders: dict[str, Path] = {}
+
+    def frame(self, name: str) -> FrameName:
+        match = FRAME_NAME.match(name)
+        pid_text = match["pid"]
+        folder = self._folders.get(pid_text)
+        if folder is None:
+            folder = self._folders[pid_text] = self._image_dir / pid_text
+        pid = JUNK_PID if pid_text == "00-1" else int(pid_text)
+        return FrameName(folder / name, int(match["frame"]), pid, int(match["cam"]))
 
 
 class MarsAdapter(DatasetAdapter):
@@ -66,7 +77,6 @@ class MarsAdapter(DatasetAdapter):
         "bbox_train/, bbox_test/, info/{train_name.txt, test_name.txt, tracks_train_info.mat, "
         "tracks_test_info.mat, query_IDX.mat}"
     )
-    protocols = ("standard", "matlab")
 
     def tracklets(self) -> list[Tracklet]:
         info = self.existing_dir(self.root / "info")
@@ -82,13 +92,11 @@ class MarsAdapter(DatasetAdapter):
             is_query = row in query_rows and track.pid != DISTRACTOR_PID
             name = unique(track.name)
             result.append(Tracklet(name, track.pid, track.camid, "query" if is_query else "gallery", track.frames))
-            if is_query and self.protocol == "matlab":
-                result.append(Tracklet(f"{name}#gallery", track.pid, track.camid, "gallery", track.frames))
         return in_role_order(result)
 
     def _tracks(self, subset: str, names_file: Path, info_file: Path, variable: str) -> list[_Track | None]:
         """One entry per track-info row: the track, or None for junk (kept so row numbers stay aligned)."""
-        image_dir = self.existing_dir(self.root / f"bbox_{subset}")
+        folders = _FrameFolders(self.existing_dir(self.root / f"bbox_{subset}"))
         names = read_frame_names(self.existing_file(names_file))
         rows = load_integer_matrix(self.existing_file(info_file), variable, columns=4)
         tracks: list[_Track | None] = []
@@ -103,7 +111,7 @@ class MarsAdapter(DatasetAdapter):
                 continue
             frame_names = names[start - 1 : end]
             name = frame_names[0].split("F", 1)[0]
-            frames = ordered_frames(name, (_frame(image_dir, n) for n in frame_names), pid=pid, camid=camid)
+            frames = ordered_frames(name, map(folders.frame, frame_names), pid=pid, camid=camid)
             tracks.append(_Track(name, pid, camid, frames))
         return tracks
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping
 
 from flowprep.datasets.base import FrameName, Tracklet, ordered_frames
+from flowprep.datasets.splits import Split
 from flowprep.errors import DatasetError
 
 
@@ -33,12 +34,6 @@ def read_sequence(
         raise DatasetError(f"{folder}: tracklet {name} has no frames")
     pid = int(person.fullmatch(folder.name).group(1))
     return CameraSequence(name, camid, ordered_frames(name, frames, pid=pid, camid=camid))
-
-
-@dataclass(frozen=True)
-class Split:
-    train: tuple[int, ...]
-    test: tuple[int, ...]
 
 
 def numbered_folders(camera_dir: Path, pattern: re.Pattern[str]) -> dict[int, Path]:
@@ -67,14 +62,3 @@ def split_tracklets(people: Mapping[int, tuple[CameraSequence, CameraSequence]],
             for pid in split.test
         )
     return result
-
-
-def checked_split(source: Path, index: int, train: Sequence[int], test: Sequence[int], persons: set[int]) -> Split:
-    """A split whose persons all exist and are not both train and test; ``source`` names the culprit."""
-    unknown = sorted((set(train) | set(test)) - persons)
-    if unknown:
-        raise DatasetError(f"{source}: split {index} names person {unknown[0]}, who is not in both cameras")
-    both = sorted(set(train) & set(test))
-    if both:
-        raise DatasetError(f"{source}: split {index} puts person {both[0]} in both train and test")
-    return Split(tuple(sorted(set(train))), tuple(sorted(set(test))))

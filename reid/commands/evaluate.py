@@ -4,12 +4,51 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
+from flowprep.datasets.protocols import PROTOCOLS
+from flowprep.errors import FlowprepError
+
+if TYPE_CHECKING:
+    from flowprep.store import StoreMeta, StoreReader
+
+
+SPLIT_FIELD = "{split}"
+
 
 def _fill(pattern: Path, split: int | None) -> Path:
-    return Path(str(pattern).replace("{split}", str(split))) if split is not None else pattern
+    return Path(str(pattern).replace(SPLIT_FIELD, str(split))) if split is not None else pattern
+
+
+def _check_split_options(store: Path, checkpoint: Path, split: int | None, all_splits: bool) -> None:
+    """Refuse split options that would be ignored or would evaluate one store ten times."""
+    if all_splits and split is not None:
+        raise FlowprepError("--split and --all-splits contradict each other: pass one")
+    for option, path in (("--store", store), ("--checkpoint", checkpoint)):
+        if SPLIT_FIELD in str(path) and split is None and not all_splits:
+            raise FlowprepError(f"{option} {path} has {SPLIT_FIELD}: pass --split K or --all-splits")
+    if all_splits and SPLIT_FIELD not in str(store):
+        raise FlowprepError(f"--all-splits needs {SPLIT_FIELD} in --store (one store per split), got {store}")
+
+
+def _check_store_split(reader: StoreReader, split: int | None) -> None:
+    """The store must hold the split asked for: a path without {split} must not make --split a no-op."""
+    recorded = reader.meta.split
+    if split is None:
+        return
+    if recorded < 0:
+        raise FlowprepError(f"{reader.path}: records no split ({reader.meta.dataset} store); drop --split, "
+                            "or re-extract it with flowprep extract --split K")
+    if recorded != split:
+        raise FlowprepError(f"{reader.path}: holds split {recorded}, not split {split}; pass that split's store "
+                            f"(e.g. --store with {SPLIT_FIELD})")
+
+
+def _split_note(meta: StoreMeta) -> str:
+    """Which split the store holds and where it came from, for the table's title."""
+    return f", split {meta.split} from {meta.split_source or 'an unrecorded source'}" if meta.split >= 0 else ""
 
 
 @click.command("evaluate")
@@ -17,14 +56,15 @@ def _fill(pattern: Path, split: int | None) -> Path:
               help="Store to evaluate on; may contain {split} with --split/--all-splits.")
 @click.option("--checkpoint", type=click.Path(path_type=Path), required=True,
               help="Checkpoint from reid train (best.pt); may contain {split}.")
-@click.option("--protocol", type=click.Choice(["standard", "matlab"]), default="standard", show_default=True,
-              help="matlab: every query is also in the gallery (official MARS code).")
+@click.option("--protocol", type=click.Choice(PROTOCOLS), default="standard", show_default=True,
+              help="matlab: the official MARS code's gallery, every test tracklet with the queries included once.")
 @click.option("--metric", type=click.Choice(["euclidean", "cosine"]), default="euclidean", show_default=True)
 @click.option("--rerank", is_flag=True, help="k-reciprocal re-ranking.")
 @click.option("--k1", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--k2", type=click.IntRange(min=1), default=6, show_default=True)
 @click.option("--lambda", "lambda_value", type=click.FloatRange(0, 1), default=0.3, show_default=True)
-@click.option("--split", type=click.IntRange(0, 9), default=None, help="iLIDS-VID/PRID split to fill into {split}.")
+@click.option("--split", type=click.IntRange(0, 9), default=None,
+              help="iLIDS-VID/PRID split: fills {split} in the paths; the store must hold that split.")
 @click.option("--all-splits", is_flag=True, help="Mean and std over splits 0..9.")
 @click.option("--seq-len", type=click.IntRange(min=1), default=None, help="Test clip length [default: the training one].")
 @click.option("--device", default="auto", show_default=True)
@@ -44,7 +84,6 @@ def command(store, checkpoint, protocol, metric, rerank, k1, k2, lambda_value, s
     A checkpoint trained on a store of another frame size, flow method, flow codec or split
     (same dataset) is refused unless --allow-store-mismatch is given.
     """
-    from flowprep.errors import FlowprepError
     from flowprep.store import open_store
     from flowprep.workers import default_workers
     from reid.engine.evaluation import evaluate_model
@@ -52,13 +91,14 @@ def command(store, checkpoint, protocol, metric, rerank, k1, k2, lambda_value, s
     from reid.engine.trainer import resolve_device
     from reid.report import format_splits, format_table
 
-    if all_splits and split is not None:
-        raise FlowprepError("--split and --all-splits contradict each other: pass one")
+    _check_split_options(store, checkpoint, split, all_splits)
     splits = list(range(10)) if all_splits else [split]
     dev = resolve_device(device)
     results = []
     for k in splits:
         with open_store(_fill(store, k)) as reader:
+            _check_store_split(reader, k)
+            recorded = reader.meta
             model, run_config = load_trained_model(_fill(checkpoint, k), dev, reader, allow_store_mismatch)
             results.append(evaluate_model(
                 model, reader, seq_len=seq_len or int(run_config.get("seq_len", 4)), device=dev, protocol=protocol,
@@ -68,8 +108,11 @@ def command(store, checkpoint, protocol, metric, rerank, k1, k2, lambda_value, s
             ))
     if as_json:
         payload = results[0].as_dict() if len(results) == 1 else format_splits(results, as_dict=True)
+        if len(results) == 1 and recorded.split >= 0:
+            payload.update(split=recorded.split, split_source=recorded.split_source)
         click.echo(json.dumps(payload))
     elif len(results) == 1:
-        click.echo(format_table(results[0], title=f"{_fill(checkpoint, split)} on {_fill(store, split)}"))
+        title = f"{_fill(checkpoint, split)} on {_fill(store, split)}{_split_note(recorded)}"
+        click.echo(format_table(results[0], title=title))
     else:
         click.echo(format_splits(results))

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from flowprep.store import StoreReader
 
-# settings of the store that change what a model sees; split only between stores of one dataset
+# settings of the store that change what a model sees; the split only between two stores of one dataset
+# that both record one
 COMPARED = ("height", "width", "flow_method", "flow_codec")
 
 
@@ -29,11 +30,13 @@ def check_compatible(trained: dict, store: dict) -> list[str]:
     """The differences between the training store and ``store`` that make scores misleading, in words."""
     differences = [f"{key} {trained[key]} in training, {store[key]} here" for key in COMPARED
                    if key in trained and trained[key] != store[key]]
-    if trained.get("dataset") == store["dataset"]:
-        for key in ("split", "split_source"):
-            if trained.get(key, store[key]) != store[key]:
-                differences.append(f"{key} {trained[key] or '(none)'} in training, {store[key] or '(none)'} here"
-                                   + (" (test identities may have been trained on)" if key == "split" else ""))
+    if trained.get("dataset") == store["dataset"] and min(trained.get("split", -1), store["split"]) >= 0:
+        if trained["split"] != store["split"]:
+            differences.append(f"split {trained['split']} in training, {store['split']} here "
+                               "(its test identities may have been trained on)")
+        elif trained.get("split_source") and store["split_source"] and trained["split_source"] != store["split_source"]:
+            differences.append(f"split {store['split']} from {trained['split_source']} in training, "
+                               f"from {store['split_source']} here (its test identities may have been trained on)")
     return differences
 
 

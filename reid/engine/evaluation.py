@@ -8,31 +8,37 @@ import numpy as np
 import torch
 from torch import nn
 
-from flowprep.store import StoreReader
+from flowprep.datasets.protocols import PROTOCOLS, protocol_gallery, without_legacy_copies
+from flowprep.store import StoreReader, TrackletIndex
 from reid.distance import pairwise_distance
 from reid.engine.features import extract_features
 from reid.errors import ReidError
 from reid.metrics import RankResult, evaluate
 
-PROTOCOLS = ("standard", "matlab")
-
-
 @dataclass(frozen=True)
 class QueryGallery:
-    """Tracklet indices of the query and gallery sets under a protocol."""
+    """Tracklet indices of the query and gallery sets under a protocol (``flowprep.datasets.protocols``)."""
 
     query: np.ndarray
     gallery: np.ndarray
 
     @classmethod
     def of(cls, store: StoreReader, protocol: str = "standard") -> "QueryGallery":
+        return cls.of_tracklets(store.tracklets, protocol, where=store.path)
+
+    @classmethod
+    def of_tracklets(
+        cls, tracklets: TrackletIndex, protocol: str = "standard", *, where: object = "store"
+    ) -> "QueryGallery":
+        """The sets from a store's standard roles; an old store's ``#gallery`` query copies are dropped first,
+        so that the MATLAB protocol holds each query once."""
         if protocol not in PROTOCOLS:
             raise ReidError(f"unknown protocol {protocol!r} (choose from {', '.join(PROTOCOLS)})")
-        query, gallery = store.tracklets.of_role("query"), store.tracklets.of_role("gallery")
-        if protocol == "matlab":  # the official MARS code ranks every query against a gallery holding the queries too
-            gallery = np.concatenate([gallery, query])
+        query = tracklets.of_role("query")
+        gallery = without_legacy_copies(tracklets.of_role("gallery"), tracklets.name, query)
+        gallery = protocol_gallery(query, gallery, protocol)
         if len(query) == 0 or len(gallery) == 0:
-            raise ReidError(f"{store.path}: needs query and gallery tracklets, has {len(query)} and {len(gallery)}")
+            raise ReidError(f"{where}: needs query and gallery tracklets, has {len(query)} and {len(gallery)}")
         return cls(query, gallery)
 
 

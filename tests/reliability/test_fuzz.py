@@ -67,7 +67,7 @@ def test_mars_name_lists(tmp_path):
             one_line(error, str(names_file))
             return
         for name in names:
-            frame = mars._frame(image_dir, name)
+            frame = mars._FrameFolders(image_dir).frame(name)
             assert frame.path.parent.parent == image_dir and frame.path.name == name  # never outside the root
             assert frame.number == int(re.search(r"F(\d+)\.jpg$", name)[1])
 
@@ -84,13 +84,14 @@ def test_mars_valid_names_round_trip(tmp_path):
         name = f"{'00-1' if pid == -1 else f'{pid:04d}'}C{camid}T{track:04d}F{number:03d}.jpg"
         names_file.write_text(name + "\n")
         assert mars.read_frame_names(names_file) == [name]
-        frame = mars._frame(tmp_path, name)
+        frame = mars._FrameFolders(tmp_path).frame(name)
         assert (frame.pid, frame.camid, frame.number) == (pid, camid, number)
 
     run_property(check)
 
 
 @pytest.mark.parametrize("module, make_name", [
+    (duke, lambda pid, camid, number, extra: f"{pid:04d}_C{camid}_F{number:04d}_X{extra:05d}.jpg"),
     (duke, lambda pid, camid, number, extra: f"{pid:04d}C{camid}F{number:04d}X{extra:05d}.jpg"),
     (ilidsvid, lambda pid, camid, number, extra: f"cam{camid}_person{pid:03d}_{number:05d}.png"),
 ])
@@ -112,6 +113,7 @@ def test_frame_names_parse_or_raise_dataset_error(module, make_name):
 
 
 @pytest.mark.parametrize("module, make_name", [
+    (duke, lambda pid, camid, number: f"{pid:04d}_C{camid}_F{number:04d}_X30823.jpg"),
     (duke, lambda pid, camid, number: f"{pid:04d}C{camid}F{number:04d}X30823.jpg"),
     (ilidsvid, lambda pid, camid, number: f"cam{camid}_person{pid:03d}_{number:05d}.png"),
 ])

@@ -1,4 +1,8 @@
-"""The DukeMTMC-VideoReID layout: {train,query,gallery}/<pid>/<tracklet>/<pid>C<cam>F<frame>X<n>.jpg."""
+"""The DukeMTMC-VideoReID layout: {train,query,gallery}/<pid>/<tracklet>/<frame>.jpg.
+
+Frame names follow the release as distributed today (``0001_C6_F0001_X30823.jpg``) or, with
+``frame_names="older"``, older copies (``0001C6F0001X30823.jpg``); the adapter reads both.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,15 @@ from flowprep.synth.plan import Keys, Shot, multi_camera_people, tracklet_length
 from flowprep.synth.specs import LayoutSpec
 
 
-def write(out: Path, spec: LayoutSpec, *, identities: int, cameras: int, seed: int) -> list[Shot]:
+FRAME_NAME_FORMS = {
+    "current": "{pid:04d}_C{camid}_F{frame:04d}_X{video_frame:05d}.jpg",
+    "older": "{pid:04d}C{camid}F{frame:04d}X{video_frame:05d}.jpg",
+}
+
+
+def write(
+    out: Path, spec: LayoutSpec, *, identities: int, cameras: int, seed: int, frame_names: str = "current"
+) -> list[Shot]:
     """Half the people train, half test (one query each), plus gallery-only people as in the release."""
     rng, keys = stream(seed, PLAN_STREAM), Keys()
     gallery_only = max(1, identities // 8)
@@ -29,6 +41,10 @@ def write(out: Path, spec: LayoutSpec, *, identities: int, cameras: int, seed: i
     for shot, first in zip(shots, video_frame.tolist()):
         folders[shot.pid] += 1
         folder = out / shot.role / f"{shot.pid:04d}" / f"{folders[shot.pid]:04d}"
-        names = [f"{shot.pid:04d}C{shot.camid}F{i:04d}X{first + i:05d}.jpg" for i in range(1, shot.length + 1)]
+        form = FRAME_NAME_FORMS[frame_names]
+        names = [
+            form.format(pid=shot.pid, camid=shot.camid, frame=i, video_frame=first + i)
+            for i in range(1, shot.length + 1)
+        ]
         studio.write(shot, [folder / name for name in names])
     return shots

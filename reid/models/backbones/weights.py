@@ -1,5 +1,8 @@
 """Strict loading of public ImageNet weight files into a backbone (``--pretrained PATH``).
 
+``.safetensors`` files (timm's hub gives ``model.safetensors``) hold tensors only; torch
+pickles are read with ``weights_only``, and one that carries code is refused, never run.
+
 Only the ImageNet classifier (``fc.*`` / ``last_linear.*``) is skipped; every other key
 must match by name and shape, so a file of the wrong architecture fails loudly instead of
 silently leaving layers at random initialisation. Files made before BatchNorm counted its
@@ -8,6 +11,8 @@ batches lack ``num_batches_tracked``; torch fills those in, so they are not comp
 
 from __future__ import annotations
 
+import pickle
+import re
 from pathlib import Path
 from typing import Iterable
 
@@ -19,6 +24,7 @@ from reid.models.backbones.staged import StagedBackbone
 
 CLASSIFIER_PREFIXES = ("fc.", "last_linear.")
 SHOWN_KEYS = 3
+_PICKLED_CODE = re.compile(r"\bGLOBAL (\S+)")  # how torch's refusal names the callable
 
 
 def _shown(keys: list[str]) -> str:
@@ -41,15 +47,40 @@ def _compared(keys: Iterable[str]) -> set[str]:
     return {key for key in keys if not key.endswith("num_batches_tracked")}
 
 
+def _one_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def _read_safetensors(path: Path) -> dict[str, Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(path, device="cpu")
+    except (SafetensorError, OSError, ValueError) as error:
+        raise ReidError(f"--pretrained {path}: not a readable safetensors file ({_one_line(error)})") from None
+
+
+def _read_pickle(path: Path) -> dict[str, Tensor]:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        culprit = _PICKLED_CODE.search(str(error))
+        if culprit is None:
+            raise ReidError(f"--pretrained {path}: not a readable weight file ({_one_line(error)})") from None
+        raise ReidError(
+            f"--pretrained {path}: the file holds code ({culprit.group(1)}), not only tensors, and was not loaded; "
+            "use a plain state-dict or .safetensors file"
+        ) from None
+    except Exception as error:  # torch raises many types for damaged files
+        raise ReidError(f"--pretrained {path}: not a readable weight file ({_one_line(error)})") from None
+
+
 def read_weight_file(path: Path) -> dict[str, Tensor]:
-    """The tensors of a state-dict file, loaded without executing pickled code."""
+    """The tensors of a state-dict file (``.safetensors``, or a torch pickle read without running its code)."""
     if not path.is_file():
         raise ReidError(f"--pretrained {path}: file not found")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises many types for damaged or unsafe files
-        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise ReidError(f"--pretrained {path}: not a readable weight file ({reason})") from None
+    state = _read_safetensors(path) if path.suffix == ".safetensors" else _read_pickle(path)
     if not isinstance(state, dict) or not all(isinstance(v, Tensor) for v in state.values()):
         raise ReidError(f"--pretrained {path}: expected a state dict of tensors")
     return state

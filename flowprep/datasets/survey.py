@@ -1,0 +1,84 @@
+"""What a dataset download holds, from its layout and metadata alone (``flowprep extract --dry-run``).
+
+Counts per role and the problems an extraction would meet, in seconds on a 1.2 M-frame MARS copy:
+every frame's presence is checked by listing each frame folder once, never by opening a frame.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from flowprep.datasets.base import ROLES, Tracklet
+from flowprep.datasets.protocols import protocol_gallery
+
+
+@dataclass(frozen=True)
+class RoleCount:
+    tracklets: int
+    identities: int  # distinct persons, distractors (pid 0) not counted
+    frames: int
+
+
+@dataclass(frozen=True)
+class Survey:
+    counts: dict[str, RoleCount]
+    matlab_gallery: int
+    problems: tuple[str, ...]
+
+    def lines(self) -> list[str]:
+        """The report: a per-role table, the MATLAB protocol's gallery size, then one line per problem."""
+        lines = [f"{'role':<8} {'tracklets':>10} {'identities':>10} {'frames':>10}"]
+        lines += [f"{role:<8} {c.tracklets:>10} {c.identities:>10} {c.frames:>10}" for role, c in self.counts.items()]
+        lines.append(f"reid evaluate --protocol matlab ranks against {self.matlab_gallery} gallery tracklets "
+                     "(queries included)")
+        lines += [f"problem: {problem}" for problem in self.problems] or ["problems: none found"]
+        return lines
+
+
+def survey(tracklets: Sequence[Tracklet]) -> Survey:
+    """Per-role counts and problems of the adapter's tracklets; reads folder listings, no frame."""
+    counts = {}
+    for role in ROLES:
+        mine = [t for t in tracklets if t.role == role]
+        counts[role] = RoleCount(len(mine), len({t.pid for t in mine if t.pid != 0}), sum(len(t.frames) for t in mine))
+    roles = np.array([t.role for t in tracklets])
+    query, gallery = np.flatnonzero(roles == "query"), np.flatnonzero(roles == "gallery")
+    problems = [f"no {role} tracklets" for role, count in counts.items() if count.tracklets == 0]
+    problems += _missing_frames(tracklets) + _unmatched_queries(tracklets)
+    return Survey(counts, len(protocol_gallery(query, gallery, "matlab")), tuple(problems))
+
+
+def _missing_frames(tracklets: Sequence[Tracklet]) -> list[str]:
+    by_folder: dict[Path, list[Path]] = defaultdict(list)
+    for tracklet in tracklets:
+        for frame in tracklet.frames:
+            by_folder[frame.parent].append(frame)
+    missing: list[Path] = []
+    for folder, frames in by_folder.items():
+        try:
+            present = set(os.listdir(folder))
+        except OSError:
+            present = set()
+        missing += [frame for frame in frames if frame.name not in present]
+    if not missing:
+        return []
+    total = sum(map(len, by_folder.values()))
+    return [f"{len(missing)} of {total} frames the metadata lists are not on disk (first: {missing[0]})"]
+
+
+def _unmatched_queries(tracklets: Sequence[Tracklet]) -> list[str]:
+    gallery = {(t.pid, t.camid) for t in tracklets if t.role == "gallery"}
+    cameras: dict[int, set[int]] = defaultdict(set)
+    for pid, camid in gallery:
+        cameras[pid].add(camid)
+    unmatched = [t for t in tracklets if t.role == "query" and not cameras[t.pid] - {t.camid}]
+    if not unmatched:
+        return []
+    return [f"{len(unmatched)} queries have no gallery tracklet of their person in another camera and do not "
+            f"count in CMC/mAP (first: {unmatched[0].name})"]
