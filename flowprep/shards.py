@@ -88,5 +88,3 @@ def merge_shards(inputs: Sequence[Path], out: Path) -> StoreMeta:
     whole = replace(stores[0][1], shard=str(Shard()))
     return concatenate_stores(list(inputs), out, meta=whole)
 
-
-__all__ = ["Shard", "check_shards", "merge_shards"]
