@@ -29,6 +29,10 @@ DIS_PRESETS = {
     "medium": cv2.DISOPTICAL_FLOW_PRESET_MEDIUM,
 }
 DIS_DEFAULTS: dict[str, Any] = {"preset": "medium"}
+# OpenCV 4.14, every height and width from 8 to 40 px and 48..512 px: with the smaller side at least this
+# many pixels DIS always worked (smaller ones work for some shapes, e.g. every 2:1 size from 16x8 up)
+_DIS_SAFE_SIDE = {"medium": 16, "fast": 32, "ultrafast": 32}
+_DIS_MEASURED_UP_TO = 512
 # flow for one random pair of the given size, in a child process (``DISEstimator.supports_size``)
 _SIZE_TRIAL = (
     "import json, sys; import numpy as np; from flowprep.flow import create_estimator; "
@@ -85,11 +89,12 @@ class DISEstimator(OpenCVEstimator):
     name = "dis"
 
     def supports_size(self, height: int, width: int) -> bool:
-        """Tried on one pair of this size in a fresh Python process: OpenCV 4's DIS raises on frames whose
-        sides are both under 12 px and crashes the process on some short, wide ones (e.g. 12x40), in a
-        pattern that depends on the preset, so only running it tells. Sides of 16 (medium) or 32 px (fast,
-        ultrafast) and more always work (measured up to 512 px), as does every 2:1 size from 16x8 up.
-        (A forked child could hang on a lock another thread of this process held; a new process cannot.)"""
+        """OpenCV 4's DIS raises on frames whose sides are both under 12 px and crashes the process on some
+        short, wide ones (e.g. 12x40), in a pattern that depends on the preset, so a size outside the
+        measured safe range is tried on one pair in a fresh Python process (a forked child could hang on a
+        lock another thread of this process held; a new process cannot)."""
+        if min(height, width) >= _DIS_SAFE_SIDE[self.params["preset"]] and max(height, width) <= _DIS_MEASURED_UP_TO:
+            return True
         trial = json.dumps({"params": self.params, "height": height, "width": width})
         try:
             done = subprocess.run([sys.executable, "-c", _SIZE_TRIAL, trial], capture_output=True, timeout=120)
