@@ -26,6 +26,7 @@ would go unnoticed; the averaging is PyTorch's, not ours.)
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -158,8 +159,8 @@ def test_two_ranks_equal_one_process_running_both_slices(store, ddp_run, ddp_wei
     assert largest_difference(ddp_weights, untrained.model.state_dict()) > 1000 * TOLERANCE  # it did train
     assert largest_difference(ddp_weights, reference) < TOLERANCE
     # the logged loss is the mean over both ranks' slices, not rank 0's half alone
-    rows = [line.split(",") for line in (ddp_run / "metrics.csv").read_text().splitlines()[1:]]
-    logged = [float(value) for _, name, value in rows if name == "train/total"]
+    with open(ddp_run / "metrics.csv", newline="") as handle:
+        logged = [float(row["train/total"]) for row in csv.DictReader(handle)]
     assert logged == pytest.approx(losses, rel=1e-5)
 
 
