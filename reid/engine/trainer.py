@@ -128,6 +128,9 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, resume: bool = False, command: str = ""):
         self.ctx = init_distributed(cfg.device)
         self.device = resolve_device(cfg.device, self.ctx.local_rank)
+        warning = cpu_warning(cfg, self.device)
+        if warning and self.ctx.is_main:  # before the slow part starts
+            print(warning, file=sys.stderr)
         out = Path(cfg.out or default_out(cfg.store, cfg.model))
         resuming = resume and (out / "last.pt").exists()
         self.cfg = cfg = resolve(cfg, recorded_device(cfg.device, self.device), weights=not resuming)
@@ -166,6 +169,7 @@ class Trainer:
         """The network, starting from ImageNet weights or a reid checkpoint (not when resuming: the checkpoint has them)."""
         cfg = self.cfg
         model = build_from_model_config(self.model_config)
+        self.init_report = ""
         if initialise and cfg.init_from is not None:
             self.init_report = load_matching_weights(model, Path(cfg.init_from), self.model_config)
         elif initialise and cfg.pretrained != "none":
@@ -201,15 +205,11 @@ class Trainer:
         """The header: on screen and in train.log, so the log says what the run was."""
         for line in run_header(self.cfg, self.store, self.model, self.device, self.ctx.world_size):
             self.log.line(line)
-        init = getattr(self, "init_report", None)
-        if init:
-            self.log.line(init)
+        if self.init_report:
+            self.log.line(self.init_report)
         if resuming:
             self.log.line(f"resumed from epoch {self.start_epoch} (best mAP so far {max(self.best_map, 0):.1%}), "
                           f"training to epoch {self.cfg.epochs}")
-        warning = cpu_warning(self.cfg, self.device)
-        if warning and self.ctx.is_main:
-            print(warning, file=sys.stderr)
 
     def _resume(self) -> None:
         path = self.out / "last.pt"
