@@ -13,8 +13,7 @@ def build_from_model_config(config: dict):
     and checkpoints store, so training and every tool that loads a checkpoint build it one way."""
     from reid.models import build_model
 
-    settings = {key: config[key] for key in MODEL_KEYS[1:]}
-    return build_model(config["model"], num_classes=config["num_classes"], **settings)
+    return build_model(**{key: config[key] for key in (*MODEL_KEYS, "num_classes")})
 
 
 def _post_init(self) -> None:
