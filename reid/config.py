@@ -124,7 +124,7 @@ def train_config(explicit: dict[str, Any], config_file: str | os.PathLike | None
     asked = _comparable(chosen, chosen.get("backbone", saved.get("backbone", "resnet50")))
     changes = resume_differences(saved, {k: v for k, v in asked.items() if k != "out"})
     if changes:
-        raise SettingError(f"{out}: --resume continues the recorded run, but these differ from it: {'; '.join(changes)} "
+        raise SettingError(f"{checkpoint}: --resume continues the recorded run, but these differ from it: {'; '.join(changes)} "
                            "(drop them, or start a new run with another --out)")
     placement = {k: v for k, v in chosen.items() if k != "out" and v != saved.get(k)}
     return TrainConfig(**{**saved, **placement, "out": str(out)})

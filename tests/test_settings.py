@@ -117,3 +117,16 @@ def test_every_shipped_config_loads_into_a_train_config(path):
     values = load_config_file(path)
     cfg = TrainConfig(**{"store": "x.h5", **values})
     assert cfg.model in reid.models.MODELS
+
+
+def test_resolving_leaves_nothing_to_chance(tmp_path):
+    from flowprep.workers import default_workers
+    from reid.config import resolve
+
+    cfg = resolve(TrainConfig(store="s.h5", backbone="resnet_tiny"), "cpu")
+    assert cfg.workers == default_workers() and cfg.device == "cpu" and cfg.pretrained == "none"
+    assert cfg.store == str(Path("s.h5").resolve()) and cfg.out == str(Path("runs/s-mutual-attention").resolve())
+    weights = tmp_path / "resnet50-0676ba61.pth"
+    weights.write_bytes(b"")
+    with_file = resolve(TrainConfig(store="s.h5", pretrained=str(weights)), "cuda")
+    assert with_file.pretrained == str(weights) and with_file.device == "cuda"
