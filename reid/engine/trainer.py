@@ -153,7 +153,7 @@ class Trainer:
         self.loss = ReidLoss(self.dataset.num_classes, ce_weight=cfg.ce_weight, triplet_weight=cfg.triplet_weight,
                              smoothing=cfg.label_smoothing, margin=cfg.margin).to(self.device)
         self.start_epoch, self.best_map = 0, -1.0
-        self.facts = run_facts(cfg, self.store, self.device, self.ctx.world_size, command)
+        self.facts = run_facts(cfg, self.store, self.device, self.ctx.world_size, command) if self.ctx.is_main else {}
         if resuming:  # first: a refused resume leaves the folder as it was
             self._resume()
         elif resume and self.ctx.is_main:  # a job requeued before its first checkpoint starts afresh
