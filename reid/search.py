@@ -33,7 +33,7 @@ from reid.errors import ReidError
 from reid.visualize.ranks import QUERY_FRAMES, Match, spread_positions, store_matches
 
 CACHE_FORMAT = 1
-CHUNK = 64  # gallery tracklets embedded between two progress updates
+PROGRESS_STEPS = 20  # the gallery is embedded in this many parts (at least 64 tracklets each) to show progress
 
 
 def cache_key(checkpoint: Path, store: StoreReader, seq_len: int) -> str:
@@ -96,10 +96,10 @@ def gallery_features(extractor: FeatureExtractor, store: StoreReader, *, workers
     features = load_cache(path, key, tracklets)
     if features is not None:
         return GalleryFeatures(tracklets, features, path, cached=True)
-    parts = []
+    parts, step = [], max(64, -(-len(tracklets) // PROGRESS_STEPS))
     with tqdm(total=len(tracklets), desc="gallery features", unit="tracklet", disable=not progress) as bar:
-        for start in range(0, len(tracklets), CHUNK):
-            parts.append(extractor.store(store, tracklets=tracklets[start:start + CHUNK], workers=workers))
+        for start in range(0, len(tracklets), step):
+            parts.append(extractor.store(store, tracklets=tracklets[start:start + step], workers=workers))
             bar.update(len(parts[-1]))
     features = torch.cat(parts)
     written = save_cache(path, key, tracklets, features)

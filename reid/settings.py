@@ -144,7 +144,7 @@ TRAIN_SETTINGS: tuple[Setting, ...] = (
     Setting("weight_decay", float, 5e-4, "Adam weight decay.", low=0.0),
     Setting("warmup_epochs", int, 10, "Linear warm-up length in epochs.", low=0),
     Setting("warmup_factor", float, 0.1, "Learning-rate factor at the first warm-up epoch.", low=0.0, high=1.0),
-    Setting("milestones", tuple, (40, 80, 120), "Epochs where the learning rate drops by --gamma.", low=None),
+    Setting("milestones", tuple, (40, 80, 120), "Epochs where the learning rate drops by --gamma."),
     Setting("gamma", float, 0.1, "Learning-rate factor at each milestone.", low=0.0),
     # loss
     Setting("ce_weight", float, 1.0, "Weight of the identity cross-entropy.", low=0.0),

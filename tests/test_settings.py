@@ -130,3 +130,10 @@ def test_resolving_leaves_nothing_to_chance(tmp_path):
     weights.write_bytes(b"")
     with_file = resolve(TrainConfig(store="s.h5", pretrained=str(weights)), "cuda")
     assert with_file.pretrained == str(weights) and with_file.device == "cuda"
+
+
+def test_a_run_needs_a_store_from_a_flag_or_a_config_file(tmp_path):
+    with pytest.raises(SettingError, match="no store: pass --store STORE"):
+        train_config({})
+    with pytest.raises(SettingError, match="no checkpoint to resume and no --store"):
+        train_config({"out": str(tmp_path / "empty")}, resume=True)
