@@ -15,6 +15,11 @@ from reid.errors import CheckpointError
 def load_trained_model(path: Path, device: torch.device) -> tuple[nn.Module, dict]:
     """The model a checkpoint was trained as, in eval mode, plus the checkpoint's run config."""
     state = load_checkpoint(path, map_location=device)
+    return trained_model(state, path, device), state.get("config", {})
+
+
+def trained_model(state: dict, path: Path, device: torch.device) -> nn.Module:
+    """The model of a loaded checkpoint ``state`` (read from ``path``), in eval mode on ``device``."""
     config = state.get("model_config")
     if not isinstance(config, dict) or any(k not in config for k in (*MODEL_KEYS, "num_classes")):
         raise CheckpointError(f"{path}: has no model config (not written by reid train?)")
@@ -29,5 +34,4 @@ def load_trained_model(path: Path, device: torch.device) -> tuple[nn.Module, dic
             f"{path}: weights do not fit a {config['model']}/{config['backbone']} model "
             f"(missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})"
         )
-    model.to(device).eval()
-    return model, state.get("config", {})
+    return model.to(device).eval()
