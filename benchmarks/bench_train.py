@@ -108,8 +108,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as run:
         cfg = TrainConfig(store=args.store, out=run, model=args.model, backbone=args.backbone, pretrained="none",
-                          device=args.device, workers=args.workers, amp=args.amp, epochs=2, eval_every=0)
-        trainer = Trainer(cfg, progress=False)
+                          device=args.device, workers=args.workers, amp=args.amp, epochs=2, eval_every=0, quiet=True)
+        trainer = Trainer(cfg)
         real = loop_step_time(trainer, args.steps)
         ideal = memory_step_time(trainer, args.steps)
         pipeline, pure = feature_rates(trainer, args.batch_size)

@@ -46,6 +46,14 @@ def read_frame(path: Path) -> tuple[np.ndarray | None, str, np.ndarray | None]:
     return image, "", data
 
 
+def fit_frame(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``image`` resized to the store's size: area averaging to shrink, bilinear to enlarge."""
+    if image.shape[:2] == (height, width):
+        return image
+    interpolation = cv2.INTER_AREA if image.shape[0] > height else cv2.INTER_LINEAR
+    return cv2.resize(image, (width, height), interpolation=interpolation)
+
+
 def load_frames(paths: Sequence[Path], height: int, width: int) -> LoadedFrames:
     """Read and resize every frame of a tracklet, skipping the ones that cannot be decoded."""
     names, frames, skipped, jpeg_files = [], [], [], []
@@ -56,9 +64,7 @@ def load_frames(paths: Sequence[Path], height: int, width: int) -> LoadedFrames:
             continue
         kept = None
         if image.shape[:2] != (height, width):
-            shrinking = image.shape[0] > height
-            interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-            image = cv2.resize(image, (width, height), interpolation=interpolation)
+            image = fit_frame(image, height, width)
         elif data[:3].tobytes() == JPEG_SIGNATURE:
             kept = data.tobytes()
         names.append(path.name)

@@ -1,7 +1,10 @@
 """The paper's ablation tables on any store: train each cell over several seeds, write markdown.
 
-    python pipelines/paper_tables.py --store mars.h5 --out docs/results-synthetic.md \\
-        [--tables 1,2,3] [--seeds 0,1] [--work runs/tables] [-- extra `reid train` flags]
+    python pipelines/paper_tables.py --config configs/synthetic-tables.yaml --store mars.h5 \\
+        --out docs/results-synthetic.md [--tables 1,2,3] [--seeds 0,1] [--work runs/tables] [-- reid train flags]
+
+Every run starts from the settings of ``--config`` (a ``reid train`` config file; default: the
+paper's recipe, configs/base.yaml), then the flags after ``--``, then the cell's own settings.
 
 Table 1: mutual attention after conv2_x..conv5_x ("layer 2..5") vs the baseline, temporal pooling.
 Table 2: baseline TP / RNN / TA, two-stream TP, gated TP, mutual TP, mutual + weighted addition.
@@ -77,18 +80,18 @@ def load_results(path: Path) -> dict[tuple[str, int], dict]:
     return {(row["cell"], row["seed"]): row for row in rows}
 
 
-def run_cell(cell: Cell, seed: int, store: Path, work: Path, train_args: dict) -> dict:
+def run_cell(cell: Cell, seed: int, store: Path, work: Path, config: Path, train_args: dict) -> dict:
     """Train one cell with one seed from scratch, evaluate its last epoch, return the scores."""
-    from reid.engine.config import TrainConfig
+    from reid.config import train_config
     from reid.engine.trainer import Trainer
 
     out = work / cell.key.replace("|", "_") / f"seed{seed}"
     shutil.rmtree(out, ignore_errors=True)  # a half-finished run of a killed job starts over
-    cfg = TrainConfig(store=str(store), out=str(out), model=cell.model, aggregate=cell.aggregate,
-                      attention_layer=cell.attention_layer, seq_len=cell.seq_len, seed=seed, eval_every=0,
-                      **train_args)
+    cfg = train_config({**train_args, "store": str(store), "out": str(out), "model": cell.model,
+                        "aggregate": cell.aggregate, "attention_layer": cell.attention_layer, "seq_len": cell.seq_len,
+                        "seed": seed, "eval_every": 0, "quiet": True}, config)
     started = time.monotonic()
-    evaluation = Trainer(cfg, progress=False).run()
+    evaluation = Trainer(cfg, command=f"pipelines/paper_tables.py cell {cell.key} seed {seed}").run()
     scores = evaluation.as_dict()
     return {"cell": cell.key, "seed": seed, "mAP": scores["mAP"], "rank1": scores["rank1"],
             "chance_mAP": scores["chance"]["mAP"], "chance_rank1": scores["chance"]["rank1"],
@@ -130,29 +133,33 @@ def render(results: dict, tables: list[int], seeds: list[int], header: str) -> s
 
 
 def parse_train_args(items: list[str]) -> dict:
-    """``--key value`` pairs after ``--``, as TrainConfig fields (types from the dataclass defaults)."""
-    from dataclasses import fields
+    """``reid train`` flags after ``--`` as settings, converted and checked by each setting's own definition."""
+    from reid.settings import SETTINGS_BY_NAME, SettingError
 
-    from reid.engine.config import TrainConfig
-
-    types = {f.name: type(f.default) for f in fields(TrainConfig)}
     args, i = {}, 0
     while i < len(items):
-        key = items[i].lstrip("-").replace("-", "_")
-        if key not in types:
+        name = items[i].removeprefix("--")
+        negated = name.startswith("no-") and name[3:].replace("-", "_") in SETTINGS_BY_NAME
+        setting = SETTINGS_BY_NAME.get((name[3:] if negated else name).replace("-", "_"))
+        if setting is None:
             raise SystemExit(f"unknown train setting {items[i]}")
-        kind = types[key]
-        if kind is bool:
-            args[key], i = True, i + 1
+        if setting.kind is bool:
+            args[setting.name], i = not negated, i + 1
             continue
-        value = items[i + 1]
-        args[key] = tuple(int(v) for v in value.split(",")) if kind is tuple else kind(value)
+        if i + 1 == len(items):
+            raise SystemExit(f"{items[i]} needs a value")
+        try:
+            args[setting.name] = setting.from_text(items[i + 1])
+        except SettingError as exc:
+            raise SystemExit(f"{items[i]}: {exc}") from None
         i += 2
     return args
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", type=Path, default=Path(__file__).resolve().parents[1] / "configs" / "base.yaml",
+                        help="reid train config file the runs start from")
     parser.add_argument("--store", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True, help="markdown file to write")
     parser.add_argument("--work", type=Path, default=Path("runs/tables"))
@@ -169,14 +176,15 @@ def main() -> None:
     todo = [(c, s) for c in cells_for(tables) for s in seeds if (c.key, s) not in results]
     print(f"{len(todo)} runs to do, {len(results)} already done ({results_file})", flush=True)
     for number, (cell, seed) in enumerate(todo, 1):
-        row = run_cell(cell, seed, args.store, args.work, train_args)
+        row = run_cell(cell, seed, args.store, args.work, args.config, train_args)
         with open(results_file, "a") as handle:
             handle.write(json.dumps(row) + "\n")
         results[(cell.key, seed)] = row
         print(f"[{number}/{len(todo)}] {cell.key} seed {seed}: mAP {100 * row['mAP']:.1f} "
               f"rank-1 {100 * row['rank1']:.1f} ({row['seconds']} s)", flush=True)
-    header = (f"# Paper tables on `{args.store}`\n\nSeeds {args.seeds}; train settings: "
-              f"`{' '.join(a for a in args.train if a != '--') or 'defaults'}`. Cells: mean ± std over seeds, in %.")
+    extra = " ".join(a for a in args.train if a != "--")
+    header = (f"# Paper tables on `{args.store}`\n\nSeeds {args.seeds}; train settings: `{args.config}`"
+              f"{f' and `{extra}`' if extra else ''}. Cells: mean ± std over seeds, in %.")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(render(results, tables, seeds, header))
     print(f"wrote {args.out}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from flowprep.synth import write_dataset
 
@@ -15,3 +16,13 @@ def mars_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("mars") / "mars"
     write_dataset("mars", root, identities=6, cameras=3, seed=1)
     return root
+
+
+@pytest.fixture(autouse=True)
+def torch_determinism_left_as_found():
+    """A training run in this process must put torch's process-wide determinism switch back when it ends."""
+    before = torch.are_deterministic_algorithms_enabled()
+    yield
+    after = torch.are_deterministic_algorithms_enabled()
+    torch.use_deterministic_algorithms(before)
+    assert after == before, "a test left torch.use_deterministic_algorithms changed"

@@ -74,9 +74,9 @@ def train_tiny_checkpoint(store: str | Path, out_dir: str | Path, model: str = "
     cfg = TrainConfig(
         store=str(store), out=str(out_dir), model=model, backbone="resnet_tiny", pretrained="none",
         feature_dim=64, identities_per_batch=3, instances=2, workers=0, device="cpu", epochs=2,
-        warmup_epochs=0, amp="off",
+        warmup_epochs=0, amp="off", quiet=True,
     )
-    Trainer(cfg, progress=False).run()
+    Trainer(cfg).run()
     return Path(out_dir) / "best.pt"
 
 

@@ -46,13 +46,21 @@ def read_only(tmp_path, monkeypatch) -> Path:
     if not mounted:
         if bound:
             subprocess.run(["umount", str(folder)], check=False)
-        real_access = os.access
+        real_access, real_mkdir = os.access, Path.mkdir
+
+        def inside(path) -> bool:
+            return Path(path).resolve().is_relative_to(folder.resolve())
 
         def access(path, mode, *args, **kwargs):
-            inside = Path(path).resolve().is_relative_to(folder.resolve())
-            return False if inside and mode & os.W_OK else real_access(path, mode, *args, **kwargs)
+            return False if inside(path) and mode & os.W_OK else real_access(path, mode, *args, **kwargs)
+
+        def mkdir(path, *args, **kwargs):
+            if inside(path) and not path.exists():
+                raise OSError(30, "Read-only file system", str(path))
+            return real_mkdir(path, *args, **kwargs)
 
         monkeypatch.setattr(os, "access", access)
+        monkeypatch.setattr(Path, "mkdir", mkdir)
     else:
         with pytest.raises(OSError):  # the mount really refuses writes, even to root
             (folder / "probe").write_bytes(b"")

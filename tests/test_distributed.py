@@ -26,6 +26,7 @@ would go unnoticed; the averaging is PyTorch's, not ours.)
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -50,7 +51,7 @@ TOLERANCE = 1e-6
 TRAIN = dict(
     model="mutual-attention", backbone="resnet_tiny", pretrained="none", feature_dim=64, identities_per_batch=4,
     instances=2, epochs=2, warmup_epochs=1, lr=1e-3, eval_every=0, device="cpu", workers=0, amp="off",
-    deterministic=True, seed=0,
+    deterministic=True, seed=0, quiet=True,
 )
 
 RankSlices = Callable[[list[int]], list[list[int]]]
@@ -84,7 +85,14 @@ def hand_sharded_run(store: Path, out: Path, rank_slices: RankSlices,
 
     ``losses`` receives each epoch's mean loss over every slice of every batch.
     """
-    trainer = Trainer(TrainConfig(store=str(store), out=str(out), **TRAIN), progress=False)
+    trainer = Trainer(TrainConfig(store=str(store), out=str(out), **TRAIN))
+    try:
+        return train_by_hand(trainer, rank_slices, losses)
+    finally:
+        trainer.close()
+
+
+def train_by_hand(trainer: Trainer, rank_slices: RankSlices, losses: list[float] | None) -> dict[str, torch.Tensor]:
     model, optimizer = trainer.model, trainer.optimizer
     model.train()
     for epoch in range(trainer.cfg.epochs):
@@ -136,7 +144,7 @@ def ddp_run(store, tmp_path_factory) -> Path:
     """The run folder of ``torchrun --nproc-per-node 2 -m reid.cli train`` on the CPU."""
     out = tmp_path_factory.mktemp("ddp") / "run"
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", str(WORLD_SIZE),
-               "-m", "reid.cli", "train", "--store", str(store), "--out", str(out), "--quiet", *cli_flags(TRAIN)]
+               "-m", "reid.cli", "train", "--store", str(store), "--out", str(out), *cli_flags(TRAIN)]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "GLOO_SOCKET_IFNAME": "lo"}  # ranks talk over loopback only
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -154,12 +162,13 @@ def ddp_weights(ddp_run) -> dict[str, torch.Tensor]:
 def test_two_ranks_equal_one_process_running_both_slices(store, ddp_run, ddp_weights, tmp_path, one_thread):
     losses: list[float] = []
     reference = hand_sharded_run(store, tmp_path / "reference", ddp_slices, losses)
-    untrained = Trainer(TrainConfig(store=str(store), out=str(tmp_path / "untrained"), **TRAIN), progress=False)
+    untrained = Trainer(TrainConfig(store=str(store), out=str(tmp_path / "untrained"), **TRAIN))
+    untrained.close()
     assert largest_difference(ddp_weights, untrained.model.state_dict()) > 1000 * TOLERANCE  # it did train
     assert largest_difference(ddp_weights, reference) < TOLERANCE
     # the logged loss is the mean over both ranks' slices, not rank 0's half alone
-    rows = [line.split(",") for line in (ddp_run / "metrics.csv").read_text().splitlines()[1:]]
-    logged = [float(value) for _, name, value in rows if name == "train/total"]
+    with open(ddp_run / "metrics.csv", newline="") as handle:
+        logged = [float(row["train/total"]) for row in csv.DictReader(handle)]
     assert logged == pytest.approx(losses, rel=1e-5)
 
 

@@ -119,7 +119,7 @@ def test_gradients_reach_both_streams(name, flow_part):
 
 def test_config_rebuilds_the_same_architecture():
     model = tiny("mutual-attention", aggregate="rnn", attention_layer=3, last_stride=2, flow_encoding="colorwheel")
-    assert model.config["name"] == "mutual-attention" and model.config["attention_layer"] == 3
+    assert model.config["model"] == "mutual-attention" and model.config["attention_layer"] == 3
     rebuilt = build_model(**model.config)
     rebuilt.load_state_dict(model.state_dict(), strict=True)
     images, flows = clips(2, 3)

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 
 import cv2
+import h5py
 import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
 
-import reid.search
+import flowprep.store
 from flowprep.store import open_store
 from helpers_store import shared_tiny_run
 from reid.cli import cli
+from reid.api import FeatureExtractor, frame_files
 from reid.engine.checkpoint import load_checkpoint, save_checkpoint
-from reid.engine.inference import load_trained_model
 from reid.errors import ReidError
-from reid.search import gallery_features, query_frame_paths
+from reid.search import gallery_features
 from reid.visualize.canvas import GREY
 
 QUERY_TRACKLET = "p03_c2_gallery3"
@@ -46,7 +52,7 @@ def search(store, checkpoint, query, *extra) -> list[str]:
     result = CliRunner().invoke(cli, ["search", "--gallery", str(store), "--checkpoint", str(checkpoint),
                                       "--query", str(query), "--device", "cpu", *extra])
     assert result.exit_code == 0, result.output
-    return result.output.splitlines()
+    return result.stdout.splitlines()  # the progress bar goes to stderr
 
 
 def test_search_lists_matches_in_distance_order_and_reuses_the_cache(gallery, tmp_path):
@@ -71,30 +77,29 @@ def test_search_lists_matches_in_distance_order_and_reuses_the_cache(gallery, tm
 
 def test_gallery_cache_reuse_invalidation_and_unwritable_folder(gallery, tmp_path, monkeypatch):
     store, checkpoint = gallery
-    model, _ = load_trained_model(checkpoint, torch.device("cpu"))
+    extractor = FeatureExtractor(checkpoint, "cpu")
     with open_store(store) as reader:
-        computed = gallery_features(model, reader, checkpoint, seq_len=4, device=torch.device("cpu"))
+        computed = gallery_features(extractor, reader)
         assert not computed.cached and computed.cache.is_file()
 
         def no_extraction(*args, **kwargs):
             raise AssertionError("the cache should have been used")
 
         with monkeypatch.context() as patch:
-            patch.setattr(reid.search, "extract_features", no_extraction)
-            cached = gallery_features(model, reader, checkpoint, seq_len=4, device=torch.device("cpu"))
+            patch.setattr(FeatureExtractor, "store", no_extraction)
+            cached = gallery_features(extractor, reader)
         assert cached.cached and torch.equal(cached.features, computed.features)
 
         state = load_checkpoint(checkpoint)
         state["model"]["head.bn.bias"] = state["model"]["head.bn.bias"] + 1.0
         retrained = tmp_path / "retrained.pt"
         save_checkpoint(retrained, state)
-        model, _ = load_trained_model(retrained, torch.device("cpu"))
-        other = gallery_features(model, reader, retrained, seq_len=4, device=torch.device("cpu"))
+        other = gallery_features(FeatureExtractor(retrained, "cpu"), reader)
         assert not other.cached and other.cache != computed.cache
         assert not torch.allclose(other.features, computed.features)
 
         computed.cache.write_bytes(b"not a torch file")
-        again = gallery_features(model, reader, checkpoint, seq_len=4, device=torch.device("cpu"))
+        again = gallery_features(extractor, reader)
         assert not again.cached and again.cache == computed.cache
 
         def full_disk(*args, **kwargs):
@@ -102,7 +107,7 @@ def test_gallery_cache_reuse_invalidation_and_unwritable_folder(gallery, tmp_pat
 
         with monkeypatch.context() as patch:
             patch.setattr(torch, "save", full_disk)
-            uncached = gallery_features(model, reader, checkpoint, seq_len=2, device=torch.device("cpu"))
+            uncached = gallery_features(FeatureExtractor(checkpoint, "cpu", seq_len=2), reader)
         assert uncached.cache is None and uncached.features.shape == computed.features.shape
         assert not list(tmp_path.glob(".*tmp*"))
 
@@ -110,8 +115,108 @@ def test_gallery_cache_reuse_invalidation_and_unwritable_folder(gallery, tmp_pat
 def test_query_frames_follow_the_numbers_in_their_names(tmp_path):
     for name in ("b_10.jpg", "a_9.jpg", "c_1.png", "notes.txt"):
         (tmp_path / name).write_bytes(b"")
-    assert [p.name for p in query_frame_paths(tmp_path)] == ["c_1.png", "a_9.jpg", "b_10.jpg"]
+    assert [p.name for p in frame_files(tmp_path)] == ["c_1.png", "a_9.jpg", "b_10.jpg"]
     (tmp_path / "cover.jpg").write_bytes(b"")  # no number: the whole folder goes by name
-    assert [p.name for p in query_frame_paths(tmp_path)] == ["a_9.jpg", "b_10.jpg", "c_1.png", "cover.jpg"]
-    with pytest.raises(ReidError, match="no such query folder"):
-        query_frame_paths(tmp_path / "missing")
+    assert [p.name for p in frame_files(tmp_path)] == ["a_9.jpg", "b_10.jpg", "c_1.png", "cover.jpg"]
+    with pytest.raises(ReidError, match="no such folder"):
+        frame_files(tmp_path / "missing")
+
+
+@contextmanager
+def read_only_copy(store: Path, tmp_path: Path, monkeypatch) -> Iterator[Path]:
+    """``store`` in a read-only bind mount (as a container's ``:ro`` volume); where mounting is impossible,
+    writes and unlinks in its folder fail as they would there."""
+    source, view = tmp_path / "source", tmp_path / "readonly"
+    source.mkdir()
+    view.mkdir()
+    shutil.copy(store, source / store.name)
+    mounted = subprocess.run(["mount", "--bind", str(source), str(view)], capture_output=True).returncode == 0
+    if mounted and subprocess.run(["mount", "-o", "remount,ro,bind", str(view)], capture_output=True).returncode:
+        subprocess.run(["umount", str(view)], check=False)
+        mounted = False
+    if not mounted:
+        view = source
+        refuse = OSError(30, "Read-only file system")
+
+        def no_write(*args, **kwargs):
+            raise refuse
+
+        monkeypatch.setattr(torch, "save", no_write)
+        monkeypatch.setattr(Path, "unlink", no_write)
+    try:
+        yield view / store.name
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(view)], check=False)
+
+
+def test_a_gallery_in_a_read_only_folder_is_searched_without_a_cache(gallery, tmp_path, monkeypatch):
+    store, checkpoint = gallery
+    write_query_folder(store, tmp_path / "query")
+    with read_only_copy(store, tmp_path, monkeypatch) as readonly:
+        lines = search(readonly, checkpoint, tmp_path / "query", "--top", "3")
+    assert f"features computed (not cached: cannot write beside {readonly})" in lines[0]
+    assert int(lines[2].split()[2]) == 3
+
+
+def test_search_embeds_the_query_in_memory_and_shows_progress(gallery, tmp_path, monkeypatch):
+    store, checkpoint = gallery
+    write_query_folder(store, tmp_path / "query")
+
+    def no_store_writing(*args, **kwargs):
+        raise AssertionError("search wrote a store")
+
+    monkeypatch.setattr(flowprep.store.StoreWriter, "__init__", no_store_writing)
+    result = CliRunner().invoke(cli, ["search", "--gallery", str(store), "--checkpoint", str(checkpoint),
+                                      "--query", str(tmp_path / "query"), "--device", "cpu", "--top", "3"])
+    assert result.exit_code == 0, result.output
+    assert "gallery features: 100%" in result.stderr and "12/12" in result.stderr
+
+
+def test_out_without_a_picture_extension_is_refused_before_any_work(gallery, tmp_path, monkeypatch):
+    store, checkpoint = gallery
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("work started")
+
+    monkeypatch.setattr(FeatureExtractor, "__init__", no_work)
+    result = CliRunner().invoke(cli, ["search", "--gallery", str(store), "--checkpoint", str(checkpoint),
+                                      "--query", str(tmp_path), "--out", str(tmp_path / "ranked")])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "needs a picture file name ending in .png" in result.output
+
+
+def save_random_liteflownet(path: Path) -> str:
+    """Random LiteFlowNet weights in the PyTorch port's layout (as its network-default.pytorch); their sha256."""
+    from flowprep.flow.liteflownet import LiteFlowNet, load_network
+
+    torch.manual_seed(0)
+    network = LiteFlowNet().eval()
+    torch.save({key.replace("net", "module"): value for key, value in network.state_dict().items()}, path)
+    return load_network(path)[1]
+
+
+def test_search_on_a_liteflownet_store(gallery, tmp_path, monkeypatch):
+    """A store extracted with --flow liteflownet records the weight file's name and sha256 in flow_params."""
+    store, checkpoint = gallery
+    weights = tmp_path / "weights" / "network-default.pytorch"
+    weights.parent.mkdir()
+    digest = save_random_liteflownet(weights)
+    with h5py.File(store, "r+") as f:
+        f.attrs["flow_method"] = "liteflownet"
+        f.attrs["flow_params"] = json.dumps({"precision": "fp32", "weights": weights.name, "weights_sha256": digest})
+    write_query_folder(store, tmp_path / "query")
+    given = search(store, checkpoint, tmp_path / "query", "--top", "3", "--weights", str(weights))
+    assert "6 frames (0 skipped)" in given[0] and len(given) >= 5
+
+    monkeypatch.setenv("REID_WEIGHTS", str(weights.parent))  # found by the name the store recorded
+    assert search(store, checkpoint, tmp_path / "query", "--top", "3")[1:5] == given[1:5]
+
+    other = tmp_path / "other.pytorch"
+    torch.manual_seed(1)
+    save_random_liteflownet(other)
+    refused = CliRunner().invoke(cli, ["search", "--gallery", str(store), "--checkpoint", str(checkpoint), "--query",
+                                       str(tmp_path / "query"), "--device", "cpu", "--weights", str(other)])
+    assert refused.exit_code != 0
+    assert "not the LiteFlowNet weights the store's flow was computed with" in str(refused.exception)
+    assert "\n" not in str(refused.exception)

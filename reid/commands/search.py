@@ -6,6 +6,15 @@ from pathlib import Path
 
 import click
 
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
+
+
+def _picture(ctx, param, value: Path | None) -> Path | None:
+    """Refuse an --out that cannot become a picture before any work starts."""
+    if value is not None and value.suffix.lower() not in PICTURE_SUFFIXES:
+        raise click.BadParameter(f"{value}: needs a picture file name ending in {', '.join(PICTURE_SUFFIXES)}")
+    return value
+
 
 @click.command("search")
 @click.option("--gallery", type=click.Path(path_type=Path), required=True,
@@ -14,32 +23,36 @@ import click
 @click.option("--query", type=click.Path(path_type=Path), required=True,
               help="Folder of one tracklet's frames (image files, ordered by the number in their names).")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="Matches to list.")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Also draw the ranked list into this PNG.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, callback=_picture,
+              help="Also draw the ranked list into this picture (.png).")
 @click.option("--metric", type=click.Choice(["euclidean", "cosine"]), default="euclidean", show_default=True)
 @click.option("--weights", type=click.Path(path_type=Path), default=None,
-              help="LiteFlowNet weights, when the gallery store's flow is liteflownet.")
+              help="LiteFlowNet weights, when the gallery store's flow is liteflownet [default: found by the "
+                   "file name the store recorded, in $FLOWPREP_WEIGHTS, $REID_WEIGHTS or ./weights].")
 @click.option("--seq-len", type=click.IntRange(min=1), default=None, help="Test clip length [default: the training one].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Loader processes for the gallery (0: in the main process) [default: the cores, at most 4].")
 @click.option("--device", default="auto", show_default=True, help="cpu, cuda, cuda:N or auto.")
-def command(gallery, checkpoint, query, top, out, metric, weights, seq_len, batch_size, device) -> None:
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def command(gallery, checkpoint, query, top, out, metric, weights, seq_len, batch_size, workers, device, quiet) -> None:
     """Rank the gallery of GALLERY by distance to the tracklet in QUERY.
 
     The query's flow is computed like the store's (same method and parameters). Gallery
     embeddings are cached beside the store (<store>.features-<key>.pt) and recomputed
-    when the checkpoint or the store changes.
+    when the checkpoint or the store changes; a store in a read-only folder is searched without a cache.
     """
     from flowprep.store import open_store
-    from reid.engine.inference import load_trained_model
-    from reid.engine.trainer import resolve_device
+    from flowprep.workers import default_workers
+    from reid.api import FeatureExtractor
     from reid.search import search
     from reid.visualize.canvas import save_png
     from reid.visualize.ranks import rank_picture
 
-    dev = resolve_device(device)
-    model, run_config = load_trained_model(checkpoint, dev)
+    extractor = FeatureExtractor(checkpoint, device, seq_len=seq_len, batch_size=batch_size, flow_weights=weights)
     with open_store(gallery) as reader:
-        result = search(model, reader, checkpoint, query, top=top, seq_len=seq_len or int(run_config.get("seq_len", 4)),
-                        device=dev, weights=weights, metric=metric, batch_size=batch_size)
+        result = search(extractor, reader, query, top=top, metric=metric,
+                        workers=default_workers() if workers is None else workers, progress=not quiet)
     cache = result.gallery.cache
     source = (f"read from {cache}" if result.gallery.cached else f"computed, cached in {cache}" if cache
               else f"computed (not cached: cannot write beside {gallery})")

@@ -1,77 +1,94 @@
-"""``reid train``: train a model on a flowprep store."""
+"""``reid train``: train a model on a flowprep store. Its options are ``reid.settings.TRAIN_SETTINGS``."""
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
 
 import click
 
+from reid.settings import TRAIN_SETTINGS, Setting, SettingError
 
-def _milestones(ctx, param, value: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(v) for v in value.split(",") if v.strip())
-    except ValueError:
-        raise click.BadParameter(f"{value!r}: expected comma-separated epochs, e.g. 40,80,120") from None
+_METAVARS = {int: "INTEGER", float: "NUMBER", str: "TEXT", tuple: "N,N,..."}
 
 
-@click.command("train")
-@click.option("--store", type=click.Path(path_type=Path), required=True, help="Store written by flowprep extract.")
-@click.option("--model", default="mutual-attention", show_default=True,
-              help="baseline, two-stream, gated-attention or mutual-attention.")
-@click.option("--aggregate", default="weighted", show_default=True, help="avg, attention, rnn or weighted.")
-@click.option("--attention-layer", type=click.IntRange(2, 5), default=4, show_default=True,
-              help="Attention after conv{N}_x (4 = after conv4_x).")
-@click.option("--backbone", default="resnet50", show_default=True, help="resnet50, se_resnet50 (Cadene/timm legacy weights), se_resnet50_timm or resnet_tiny.")
-@click.option("--pretrained", default="auto", show_default=True,
-              help="ImageNet weights: a file, 'none', or 'auto' ($REID_WEIGHTS or ./weights/).")
-@click.option("--flow-encoding", default="uvm", show_default=True, help="uvm or colorwheel.")
-@click.option("--last-stride", type=click.Choice(["1", "2"]), default="1", show_default=True)
-@click.option("--feature-dim", type=click.IntRange(min=8), default=2048, show_default=True)
-@click.option("--seq-len", type=click.IntRange(min=1), default=4, show_default=True, help="Frames per clip.")
-@click.option("--identities-per-batch", type=click.IntRange(min=2), default=8, show_default=True)
-@click.option("--instances", type=click.IntRange(min=1), default=4, show_default=True)
-@click.option("--epochs", type=click.IntRange(min=1), default=150, show_default=True)
-@click.option("--warmup-epochs", type=click.IntRange(min=0), default=10, show_default=True)
-@click.option("--milestones", default="40,80,120", show_default=True, callback=_milestones,
-              help="Epochs where the learning rate drops by --gamma.")
-@click.option("--gamma", type=float, default=0.1, show_default=True)
-@click.option("--lr", type=float, default=3e-4, show_default=True)
-@click.option("--weight-decay", type=float, default=5e-4, show_default=True)
-@click.option("--ce-weight", type=float, default=1.0, show_default=True)
-@click.option("--triplet-weight", type=float, default=1.0, show_default=True)
-@click.option("--eval-every", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Evaluate every K epochs (and after the last); 0: only after the last.")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Run folder [default: runs/<store>-<model>].")
-@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
-@click.option("--amp", type=click.Choice(["bf16", "off"]), default="bf16", show_default=True,
-              help="Mixed precision on GPU.")
-@click.option("--compile", "compile_", is_flag=True, help="torch.compile the model.")
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--workers", type=click.IntRange(min=0), default=4, show_default=True, help="Loader processes.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--deterministic", is_flag=True, help="Deterministic algorithms (bit-exact resume on CPU).")
-@click.option("--max-batches", type=click.IntRange(min=0), default=0, help="Cap batches per epoch (smoke runs).")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-def command(store, model, aggregate, attention_layer, backbone, pretrained, flow_encoding, last_stride, feature_dim,
-            seq_len, identities_per_batch, instances, epochs, warmup_epochs, milestones, gamma, lr, weight_decay,
-            ce_weight, triplet_weight, eval_every, out, resume, amp, compile_, device, workers, seed, deterministic,
-            max_batches, quiet) -> None:
-    """Train a video ReID model on STORE; checkpoints, metrics.csv and TensorBoard events go to --out."""
-    from reid.engine.config import TrainConfig
+class SettingType(click.ParamType):
+    """A click type that converts and checks through the setting, so flags and config files agree."""
+
+    def __init__(self, setting: Setting):
+        self.setting = setting
+        self.name = setting.name
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        allowed = self.setting.allowed()
+        if allowed:
+            return "[" + "|".join(map(str, allowed)) + "]"
+        return "PATH" if self.setting.path else _METAVARS[self.setting.kind]
+
+    def convert(self, value, param, ctx):
+        if not isinstance(value, str):
+            return value
+        try:
+            return self.setting.from_text(value)
+        except SettingError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _option(setting: Setting):
+    """The click option of one setting; its default is None so that only what the user gave overrides."""
+    default = setting.default
+    shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
+    help_text = setting.help if default is None else f"{setting.help}  [default: {shown}]"
+    if setting.kind is bool:
+        name = setting.name.replace("_", "-")
+        return click.option(f"--{name}/--no-{name}", setting.name, default=None, help=help_text)
+    return click.option(setting.flag, setting.name, type=SettingType(setting), default=None, help=help_text)
+
+
+def setting_options(command):
+    for setting in reversed(TRAIN_SETTINGS):
+        command = _option(setting)(command)
+    return command
+
+
+class RecordedCommand(click.Command):
+    """Keeps the arguments as typed, for the run record's command line."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["argv"] = list(args)
+        return super().parse_args(ctx, args)
+
+
+@click.command("train", cls=RecordedCommand)
+@click.option("--config", "config_file", type=click.Path(path_type=Path), default=None,
+              help="YAML file of settings (keys: the option names with _); flags override it.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint, with its settings.")
+@setting_options
+def command(config_file, resume, **values) -> None:
+    """Train a video ReID model; the run folder gets config.yaml (the run record), checkpoints last.pt
+    and best.pt, metrics.csv, train.log and TensorBoard events.
+
+    Settings come from the defaults, then --config FILE, then the flags. With --resume, the run in
+    --out continues with its recorded settings; only --epochs (to extend it) and placement options
+    (--workers, --device, --quiet, --log-every, --eval-every) may differ.
+    """
+    from reid.config import train_config
     from reid.engine.trainer import Trainer
 
-    cfg = TrainConfig(
-        store=str(store), out=str(out or Path("runs") / f"{store.stem}-{model}"), model=model, backbone=backbone,
-        aggregate=aggregate, attention_layer=attention_layer, last_stride=int(last_stride), flow_encoding=flow_encoding,
-        feature_dim=feature_dim, pretrained=pretrained, seq_len=seq_len, identities_per_batch=identities_per_batch,
-        instances=instances, epochs=epochs, warmup_epochs=warmup_epochs, milestones=milestones, gamma=gamma, lr=lr,
-        weight_decay=weight_decay, ce_weight=ce_weight, triplet_weight=triplet_weight, eval_every=eval_every, amp=amp,
-        compile=compile_, device=device, workers=workers, seed=seed, deterministic=deterministic, max_batches=max_batches,
-    )
-    trainer = Trainer(cfg, resume=resume, progress=not quiet)
-    evaluation = trainer.run()
+    explicit = {key: value for key, value in values.items() if value is not None}
+    cfg = train_config(explicit, config_file, resume)
+    argv = click.get_current_context().meta.get("argv", sys.argv[1:])
+    trainer = Trainer(cfg, resume=resume, command=shlex.join(["reid", "train", *argv]))
+    try:
+        evaluation = trainer.run()
+    except KeyboardInterrupt:
+        if trainer.ctx.is_main and (trainer.out / "last.pt").exists():
+            click.echo(f"{trainer.out}: stopped; last.pt holds the last finished epoch: continue with "
+                       f"reid train --out {shlex.quote(str(trainer.out))} --resume", err=True)
+        raise
     if trainer.ctx.is_main:
-        click.echo(f"{cfg.out}: trained {cfg.epochs} epochs; checkpoints last.pt and best.pt")
+        click.echo(f"{trainer.out}: trained {trainer.cfg.epochs} epochs; checkpoints last.pt and best.pt")
         if evaluation is not None:
             from reid.report import format_table
 

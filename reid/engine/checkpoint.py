@@ -84,3 +84,27 @@ def check_model_config(path: Path, saved: dict[str, Any], wanted: dict[str, Any]
             raise CheckpointError(
                 f"{path}: made for {key}={saved.get(key)!r}, but this run uses {key}={wanted.get(key)!r}"
             )
+
+
+def load_matching_weights(model: torch.nn.Module, path: Path, model_config: dict[str, Any]) -> str:
+    """Fine-tuning (``--init-from``): copy a reid checkpoint's weights into ``model``; say what was copied.
+
+    The checkpoint must be of the same network; the classifier is copied only when the number of
+    identities matches (a new dataset starts a new classifier, as torchreid's ``--load-weights`` does).
+    """
+    state = load_checkpoint(path)
+    saved = state.get("model_config")
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"{path}: has no model config (not written by reid train?)")
+    differences = [f"{key} {saved.get(key)!r} (this run: {value!r})" for key, value in model_config.items()
+                   if key != "num_classes" and saved.get(key) != value]
+    if differences:
+        raise CheckpointError(f"{path}: --init-from needs a checkpoint of the same network; it differs in "
+                              + ", ".join(differences))
+    own = model.state_dict()
+    fitting = {k: v for k, v in state["model"].items() if k in own and own[k].shape == v.shape}
+    model.load_state_dict(fitting, strict=False)
+    left = sorted(set(own) - set(fitting))
+    note = (f"; new: {', '.join(left)} ({saved.get('num_classes')} identities there, {model_config['num_classes']} here)"
+            if left else "")
+    return f"initialised from {path}: {len(fitting)} of {len(own)} tensors{note}"

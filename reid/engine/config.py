@@ -1,13 +1,11 @@
-"""The configuration of a training run: one dataclass, saved as ``config.json`` beside the run."""
+"""The configuration of a training run: a frozen dataclass whose fields are ``reid.settings.TRAIN_SETTINGS``."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import asdict, field, make_dataclass
+from typing import Any
 
-# settings that define the network: a checkpoint is only loadable into a model built with the same ones
-MODEL_KEYS = ("model", "backbone", "aggregate", "attention_layer", "last_stride", "flow_encoding", "feature_dim")
+from reid.settings import MODEL_KEYS, TRAIN_SETTINGS, check_values
 
 
 def build_from_model_config(config: dict):
@@ -15,54 +13,27 @@ def build_from_model_config(config: dict):
     and checkpoints store, so training and every tool that loads a checkpoint build it one way."""
     from reid.models import build_model
 
-    settings = {key: config[key] for key in MODEL_KEYS[1:]}
-    return build_model(config["model"], num_classes=config["num_classes"], **settings)
+    return build_model(**{key: config[key] for key in (*MODEL_KEYS, "num_classes")})
 
 
-@dataclass(frozen=True)
-class TrainConfig:
-    store: str
-    out: str = ""
-    model: str = "mutual-attention"
-    backbone: str = "resnet50"
-    aggregate: str = "weighted"
-    attention_layer: int = 4
-    last_stride: int = 1
-    flow_encoding: str = "uvm"
-    feature_dim: int = 2048
-    pretrained: str = "auto"
-    seq_len: int = 4
-    identities_per_batch: int = 8
-    instances: int = 4
-    epochs: int = 150
-    warmup_epochs: int = 10
-    milestones: tuple[int, ...] = (40, 80, 120)
-    gamma: float = 0.1
-    lr: float = 3e-4
-    weight_decay: float = 5e-4
-    ce_weight: float = 1.0
-    triplet_weight: float = 1.0
-    margin: float = 0.3
-    label_smoothing: float = 0.1
-    eval_every: int = 10
-    amp: str = "bf16"
-    compile: bool = False
-    device: str = "auto"
-    workers: int = 4
-    seed: int = 0
-    deterministic: bool = False
-    max_batches: int = 0  # 0: whole epochs; >0 caps batches per epoch (smoke tests, demos)
+def _post_init(self) -> None:
+    """Every value checked against its setting, so a bad one fails here and not deep in training."""
+    for key, value in check_values(asdict(self), "TrainConfig").items():
+        object.__setattr__(self, key, value)
 
-    def model_config(self, num_classes: int) -> dict:
-        return {**{k: getattr(self, k) for k in MODEL_KEYS}, "num_classes": num_classes}
 
-    def save(self, path: Path) -> None:
-        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n")
+def _model_config(self, num_classes: int) -> dict:
+    """The settings that define the network, plus its number of classes: what a checkpoint needs to rebuild it."""
+    return {**{key: getattr(self, key) for key in MODEL_KEYS}, "num_classes": num_classes}
 
-    @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
-        known = {f.name for f in fields(cls)}
-        values = {k: v for k, v in values.items() if k in known}
-        if "milestones" in values:
-            values["milestones"] = tuple(values["milestones"])
-        return cls(**values)
+
+TrainConfig = make_dataclass(
+    "TrainConfig",
+    [(s.name, Any, field(default=s.default)) for s in TRAIN_SETTINGS],
+    frozen=True,
+    namespace={"__post_init__": _post_init, "model_config": _model_config,
+               "__doc__": "One value per training setting (see reid.settings for each one's meaning)."},
+)
+TrainConfig.__module__ = __name__
+
+__all__ = ["MODEL_KEYS", "TrainConfig", "build_from_model_config"]

@@ -1,122 +1,82 @@
-"""Run logs: a metrics CSV and TensorBoard event files, without a TensorBoard dependency.
-
-An event file is a TFRecord stream of ``Event`` protocol buffers. Scalars need only a few
-fields, so they are encoded here by hand: varints, length-delimited fields and the
-masked CRC-32C that TFRecord frames carry.
-"""
+"""What a run leaves to read: ``metrics.csv`` (one row per epoch, a column per metric), TensorBoard
+events (written by ``torch.utils.tensorboard``) and ``train.log`` (the lines shown on screen)."""
 
 from __future__ import annotations
 
 import csv
 import os
-import socket
-import struct
-import time
 from pathlib import Path
 
-
-def _crc32c_table() -> list[int]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-_TABLE = _crc32c_table()
-
-
-def crc32c(data: bytes) -> int:
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc = _TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
-
-
-def _masked(crc: int) -> int:
-    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        bits = value & 0x7F
-        value >>= 7
-        out.append(bits | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _field(number: int, wire_type: int, payload: bytes) -> bytes:
-    return _varint(number << 3 | wire_type) + payload
-
-
-def _bytes_field(number: int, data: bytes) -> bytes:
-    return _field(number, 2, _varint(len(data)) + data)
-
-
-def encode_event(wall_time: float, step: int, *, tag: str | None = None, value: float | None = None,
-                 file_version: str | None = None) -> bytes:
-    """One ``Event``: wall_time (1, double), step (2, int64), file_version (3) or summary (5)."""
-    event = _field(1, 1, struct.pack("<d", wall_time)) + _field(2, 0, _varint(step))
-    if file_version is not None:
-        event += _bytes_field(3, file_version.encode())
-    if tag is not None:
-        summary_value = _bytes_field(1, tag.encode()) + _field(2, 5, struct.pack("<f", value))
-        event += _bytes_field(5, _bytes_field(1, summary_value))
-    return event
-
-
-def tfrecord(data: bytes) -> bytes:
-    header = struct.pack("<Q", len(data))
-    return header + struct.pack("<I", _masked(crc32c(header))) + data + struct.pack("<I", _masked(crc32c(data)))
+EPOCH = "epoch"
 
 
 class RunLog:
-    """Appends scalars to ``metrics.csv`` and to a TensorBoard event file in the run folder."""
+    """Appends one epoch's scalars to ``metrics.csv`` and the event file; ``line`` shows text and keeps it in ``train.log``.
+
+    ``resumed_step``: the checkpoint's epoch; what a killed run logged after it is dropped, so each epoch appears once.
+    """
 
     def __init__(self, run_dir: Path, enabled: bool = True, resumed_step: int = 0):
-        """``resumed_step``: the checkpoint's step; rows after it came from a run killed before its next checkpoint."""
         self.enabled = enabled
-        self.csv_path = Path(run_dir) / "metrics.csv"
+        run_dir = Path(run_dir)
+        self.csv_path, self.text_path = run_dir / "metrics.csv", run_dir / "train.log"
         if not enabled:
             return
-        self._drop_rows_after(resumed_step)
-        name = f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}"
-        self._events = open(Path(run_dir) / name, "ab")
-        self._events.write(tfrecord(encode_event(time.time(), 0, file_version="brain.Event:2")))
-        self._events.flush()
+        from torch.utils.tensorboard import SummaryWriter
 
-    def log(self, step: int, scalars: dict[str, float]) -> None:
+        self._drop_rows_after(resumed_step)
+        # purge_step hides the events a killed run wrote after its last checkpoint
+        self._events = SummaryWriter(str(run_dir), purge_step=resumed_step + 1 if resumed_step else None)
+
+    def line(self, text: str, show: bool = True) -> None:
+        """Append ``text`` to train.log, and print it (above any progress bar) when ``show``."""
         if not self.enabled:
             return
-        new = not self.csv_path.exists()
-        with open(self.csv_path, "a", newline="") as handle:
-            writer = csv.writer(handle)
-            if new:
-                writer.writerow(["step", "name", "value"])
-            for name, value in scalars.items():
-                writer.writerow([step, name, f"{value:.6g}"])
-        now = time.time()
+        if show:
+            from tqdm import tqdm
+
+            tqdm.write(text)
+        with open(self.text_path, "a") as handle:
+            handle.write(text + "\n")
+
+    def log(self, epoch: int, scalars: dict[str, float]) -> None:
+        if not self.enabled:
+            return
+        self._append_row({EPOCH: str(epoch), **{name: f"{value:.6g}" for name, value in scalars.items()}})
         for name, value in scalars.items():
-            self._events.write(tfrecord(encode_event(now, step, tag=name, value=float(value))))
+            self._events.add_scalar(name, float(value), global_step=epoch)
         self._events.flush()
 
-    def _drop_rows_after(self, step: int) -> None:
-        """Forget what a killed run logged after its last checkpoint, so each step appears once."""
+    def _rows(self) -> tuple[list[str], list[dict[str, str]]]:
         if not self.csv_path.exists():
-            return
+            return [], []
         with open(self.csv_path, newline="") as handle:
-            rows = list(csv.reader(handle))
-        kept = rows[:1] + [row for row in rows[1:] if row and row[0].isdigit() and int(row[0]) <= step]
-        if len(kept) == len(rows):
-            return
+            reader = csv.DictReader(handle)
+            return list(reader.fieldnames or []), list(reader)
+
+    def _write(self, columns: list[str], rows: list[dict[str, str]]) -> None:
         tmp = self.csv_path.with_name(self.csv_path.name + ".tmp")
         with open(tmp, "w", newline="") as handle:
-            csv.writer(handle).writerows(kept)
+            writer = csv.DictWriter(handle, columns, restval="")
+            writer.writeheader()
+            writer.writerows(rows)
         os.replace(tmp, self.csv_path)
+
+    def _append_row(self, row: dict[str, str]) -> None:
+        columns, rows = self._rows()
+        if columns and set(row) <= set(columns):
+            with open(self.csv_path, "a", newline="") as handle:
+                csv.DictWriter(handle, columns, restval="").writerow(row)
+            return
+        # a metric seen for the first time (the first evaluation): widen the header, keep the rows
+        columns = [EPOCH] + [c for c in columns if c != EPOCH] + [k for k in row if k not in columns and k != EPOCH]
+        self._write(columns, rows + [row])
+
+    def _drop_rows_after(self, epoch: int) -> None:
+        columns, rows = self._rows()
+        kept = [row for row in rows if (row.get(EPOCH) or "").isdigit() and int(row[EPOCH]) <= epoch]
+        if len(kept) != len(rows):
+            self._write(columns, kept)
 
     def close(self) -> None:
         if self.enabled:

@@ -26,6 +26,11 @@ def load_trained_model(path: Path, device: torch.device, store: StoreReader | No
     if store is not None:
         for difference in require_compatible(str(path), state.get("store"), store, allow_mismatch):
             print(f"warning: {path} was trained on another kind of store: {difference}", file=sys.stderr)
+    return trained_model(state, path, device), state.get("config", {})
+
+
+def trained_model(state: dict, path: Path, device: torch.device) -> nn.Module:
+    """The model of a loaded checkpoint ``state`` (read from ``path``), in eval mode on ``device``."""
     config = state.get("model_config")
     if not isinstance(config, dict) or any(k not in config for k in (*MODEL_KEYS, "num_classes")):
         raise CheckpointError(f"{path}: has no model config (not written by reid train?)")
@@ -40,5 +45,4 @@ def load_trained_model(path: Path, device: torch.device, store: StoreReader | No
             f"{path}: weights do not fit a {config['model']}/{config['backbone']} model "
             f"(missing {result.missing_keys[:3]}, unexpected {result.unexpected_keys[:3]})"
         )
-    model.to(device).eval()
-    return model, state.get("config", {})
+    return model.to(device).eval()

@@ -20,20 +20,22 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from flowprep.integrity import check_before_use
-from flowprep.outputs import writable_folder
 from flowprep.store import open_store
 from reid.data.clips import TrainClips
 from reid.data.device import prepare_batch
 from reid.data.samplers import IdentityBatchSampler
 from reid.data.store_record import describe_store
-from reid.engine.checkpoint import check_model_config, load_checkpoint, restore_rng_state, rng_state, save_checkpoint
+from reid.config import default_out, resolve
+from reid.engine.checkpoint import (check_model_config, load_checkpoint, load_matching_weights, restore_rng_state,
+                                    rng_state, save_checkpoint)
 from reid.engine.config import TrainConfig, build_from_model_config
 from reid.engine.evaluation import Evaluation, evaluate_model
 from reid.engine.events import RunLog
 from reid.engine.features import autocast
+from reid.engine.record import run_facts, write_record
+from reid.engine.summary import cpu_warning, run_header
 from reid.errors import ReidError
 from reid.losses import ReidLoss
-from reid.pretrained import resolve_pretrained
 
 
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:
@@ -75,32 +77,74 @@ def init_distributed(device_name: str) -> DistributedContext:
 
 
 def lr_factor(epoch: int, cfg: TrainConfig) -> float:
-    """Linear warm-up from 10 % over ``warmup_epochs``, then a step decay at each milestone."""
+    """Linear warm-up from ``warmup_factor`` over ``warmup_epochs``, then a step decay at each milestone."""
     if epoch < cfg.warmup_epochs:
-        return 0.1 + 0.9 * epoch / cfg.warmup_epochs
+        return cfg.warmup_factor + (1 - cfg.warmup_factor) * epoch / cfg.warmup_epochs
     return cfg.gamma ** sum(epoch >= m for m in cfg.milestones)
 
 
-class Trainer:
-    """One training run; ``run()`` trains until ``cfg.epochs`` and returns the last evaluation."""
+def epoch_line(epoch: int, epochs: int, scalars: dict[str, float]) -> str:
+    """One epoch in one line: losses, learning rate, speed and (when evaluated) the scores."""
+    parts = [f"epoch {epoch}/{epochs}", f"loss {scalars['train/total']:.4f} (ce {scalars['train/ce']:.4f}, "
+             f"triplet {scalars['train/triplet']:.4f})", f"lr {scalars['train/lr']:.2e}",
+             f"{scalars['train/clips_per_s']:.1f} clips/s"]
+    if "eval/mAP" in scalars:
+        parts.append(f"mAP {scalars['eval/mAP']:.1%} rank-1 {scalars['eval/rank1']:.1%}")
+    return "  ".join(parts)
 
-    def __init__(self, cfg: TrainConfig, resume: bool = False, progress: bool = True):
-        self.cfg, self.progress = cfg, progress
+
+class DeterminismFlags:
+    """torch's process-wide determinism switches: set for a run, put back as they were when it ends."""
+
+    def __init__(self, deterministic: bool, device: torch.device):
+        self.saved = (torch.are_deterministic_algorithms_enabled(), torch.backends.cudnn.benchmark,
+                      os.environ.get("CUBLAS_WORKSPACE_CONFIG"))
+        if deterministic and device.type == "cuda":
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # what deterministic cuBLAS requires
+        torch.use_deterministic_algorithms(deterministic)
+        if device.type == "cuda":
+            torch.backends.cudnn.benchmark = not deterministic
+
+    def restore(self) -> None:
+        algorithms, benchmark, workspace = self.saved
+        torch.use_deterministic_algorithms(algorithms)
+        torch.backends.cudnn.benchmark = benchmark
+        if workspace is None:
+            os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+        else:
+            os.environ["CUBLAS_WORKSPACE_CONFIG"] = workspace
+
+
+def recorded_device(choice: str, device: torch.device) -> str:
+    """The ``device`` value to record: what ``auto`` chose (cuda or cpu; each rank adds its own index)."""
+    return device.type if choice == "auto" else choice
+
+
+class Trainer:
+    """One training run; ``run()`` trains until ``cfg.epochs`` and returns the last evaluation.
+
+    ``cfg`` may hold ``auto`` values; ``self.cfg`` is the resolved run that the record and the
+    checkpoints keep. ``command`` is the command line to record.
+    """
+
+    def __init__(self, cfg: TrainConfig, resume: bool = False, command: str = ""):
         self.ctx = init_distributed(cfg.device)
         self.device = resolve_device(cfg.device, self.ctx.local_rank)
+        warning = cpu_warning(cfg, self.device)
+        if warning and self.ctx.is_main:  # before the slow part starts
+            print(warning, file=sys.stderr)
+        out = Path(cfg.out or default_out(cfg.store, cfg.model))
+        resuming = resume and (out / "last.pt").exists()
+        self.cfg = cfg = resolve(cfg, recorded_device(cfg.device, self.device), weights=not resuming)
         self.out = Path(cfg.out)
-        if cfg.deterministic:
-            torch.use_deterministic_algorithms(True)
         torch.manual_seed(cfg.seed)
-        if self.device.type == "cuda":
-            torch.backends.cudnn.benchmark = not cfg.deterministic
         self.store = open_store(cfg.store)
         check_before_use(self.store)
         self.dataset = TrainClips(self.store, seq_len=cfg.seq_len, seed=cfg.seed)
         if self.dataset.num_classes < 2:
             raise ReidError(f"{cfg.store}: needs at least 2 training identities, has {self.dataset.num_classes}")
         self.model_config = cfg.model_config(self.dataset.num_classes)
-        self.model = self._build_model()
+        self.model = self._build_model(initialise=not resuming)
         try:
             self.sampler = IdentityBatchSampler(
                 self.dataset.labels, cfg.identities_per_batch, cfg.instances, cfg.seed, self.ctx.rank, self.ctx.world_size
@@ -112,22 +156,27 @@ class Trainer:
         self.loss = ReidLoss(self.dataset.num_classes, ce_weight=cfg.ce_weight, triplet_weight=cfg.triplet_weight,
                              smoothing=cfg.label_smoothing, margin=cfg.margin).to(self.device)
         self.start_epoch, self.best_map = 0, -1.0
-        if resume and (self.out / "last.pt").exists():  # first: a refused resume leaves the folder as it was
+        self.facts = run_facts(cfg, self.store, self.device, self.ctx.world_size, command) if self.ctx.is_main else {}
+        if resuming:  # first: a refused resume leaves the folder as it was
             self._resume()
         elif resume and self.ctx.is_main:  # a job requeued before its first checkpoint starts afresh
             print(f"{self.out}: no checkpoint to resume yet, starting a new run", file=sys.stderr)
         if self.ctx.is_main:
-            self._prepare_run_dir(resume)
+            self._prepare_run_dir(resuming)
         self.network = self._wrap(self.model)
         self.log = RunLog(self.out, enabled=self.ctx.is_main, resumed_step=self.start_epoch)
+        self._announce(resuming)
+        self.flags = DeterminismFlags(cfg.deterministic, self.device)  # last: a failed start leaves them alone
 
-    def _build_model(self) -> nn.Module:
+    def _build_model(self, initialise: bool) -> nn.Module:
+        """The network, starting from ImageNet weights or a reid checkpoint (not when resuming: the checkpoint has them)."""
         cfg = self.cfg
-        # built first, so an unknown name is reported before a missing weight file
         model = build_from_model_config(self.model_config)
-        pretrained = resolve_pretrained(cfg.pretrained, cfg.backbone)
-        if pretrained is not None:
-            model.load_imagenet(pretrained)
+        self.init_report = ""
+        if initialise and cfg.init_from is not None:
+            self.init_report = load_matching_weights(model, Path(cfg.init_from), self.model_config)
+        elif initialise and cfg.pretrained != "none":
+            model.load_imagenet(Path(cfg.pretrained))
         model = model.to(self.device)
         if self.device.type == "cuda":
             model = model.to(memory_format=torch.channels_last)
@@ -141,11 +190,29 @@ class Trainer:
             model = torch.compile(model)
         return model
 
-    def _prepare_run_dir(self, resume: bool) -> None:
-        writable_folder(self.out, create=True)
-        if not resume and (self.out / "last.pt").exists():
+    def _prepare_run_dir(self, resuming: bool) -> None:
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ReidError(f"{self.out}: cannot create the run folder ({exc.strerror or exc}); choose another --out") from None
+        if resuming:
+            return  # the record describes the run as it was started: a resume never rewrites it
+        if (self.out / "last.pt").exists():
             raise ReidError(f"{self.out}: holds a run already; pass --resume to continue it or choose another --out")
-        self.cfg.save(self.out / "config.json")
+        try:
+            write_record(self.out, self.cfg, self.facts)
+        except OSError as exc:
+            raise ReidError(f"{self.out}: cannot write the run record ({exc.strerror or exc}); choose another --out") from None
+
+    def _announce(self, resuming: bool) -> None:
+        """The header: on screen and in train.log, so the log says what the run was."""
+        for line in run_header(self.cfg, self.store, self.model, self.device, self.ctx.world_size):
+            self.log.line(line)
+        if self.init_report:
+            self.log.line(self.init_report)
+        if resuming:
+            self.log.line(f"resumed from epoch {self.start_epoch} (best mAP so far {max(self.best_map, 0):.1%}), "
+                          f"training to epoch {self.cfg.epochs}")
 
     def _resume(self) -> None:
         path = self.out / "last.pt"
@@ -156,6 +223,7 @@ class Trainer:
         self.scheduler.load_state_dict(state["scheduler"])
         restore_rng_state(state["rng"])
         self.start_epoch, self.best_map = int(state["epoch"]), float(state["best_map"])
+        self.facts = state.get("run", self.facts)
 
     def _loader(self) -> DataLoader:
         workers = self.cfg.workers
@@ -165,22 +233,32 @@ class Trainer:
 
     def run(self) -> Evaluation | None:
         cfg, evaluation = self.cfg, None
-        loader = self._loader()
-        for epoch in range(self.start_epoch, cfg.epochs):
-            self.sampler.set_epoch(epoch)
-            scalars = self.train_epoch(loader, epoch)
-            last = epoch + 1 == cfg.epochs
-            if self.ctx.is_main and (last or (cfg.eval_every > 0 and (epoch + 1) % cfg.eval_every == 0)):
-                evaluation = self._evaluate()
-                scalars.update({f"eval/{k}": v for k, v in evaluation.as_dict().items() if isinstance(v, float)})
-            if self.ctx.is_main:
-                self.log.log(epoch + 1, scalars)
-                self._checkpoint(epoch + 1, evaluation if scalars.get("eval/mAP") is not None else None)
-        self.log.close()
+        try:
+            loader = self._loader()
+            for epoch in range(self.start_epoch, cfg.epochs):
+                self.sampler.set_epoch(epoch)
+                scalars = self.train_epoch(loader, epoch)
+                last = epoch + 1 == cfg.epochs
+                evaluated = self.ctx.is_main and (last or (cfg.eval_every > 0 and (epoch + 1) % cfg.eval_every == 0))
+                if evaluated:
+                    evaluation = self._evaluate()
+                    scalars.update({f"eval/{k}": v for k, v in evaluation.as_dict().items() if isinstance(v, float)})
+                if self.ctx.is_main:
+                    self.log.log(epoch + 1, scalars)
+                    self._checkpoint(epoch + 1, evaluation if evaluated else None)
+                    shown = last or evaluated or (epoch + 1) % cfg.log_every == 0
+                    self.log.line(epoch_line(epoch + 1, cfg.epochs, scalars), show=shown)
+        finally:
+            self.close()
         if self.ctx.world_size > 1:
             dist.barrier()  # rank 0 may still be evaluating: leave the group together
             dist.destroy_process_group()
         return evaluation
+
+    def close(self) -> None:
+        """Close the event file and put torch's global determinism switches back."""
+        self.log.close()
+        self.flags.restore()
 
     def train_epoch(self, loader: DataLoader, epoch: int, max_batches: int | None = None) -> dict[str, float]:
         """One pass over the sampler's batches (at most ``max_batches``, default ``cfg.max_batches``)."""
@@ -190,7 +268,7 @@ class Trainer:
         cap = self.cfg.max_batches if max_batches is None else max_batches
         total = min(len(self.sampler), cap) if cap else len(self.sampler)
         bar = tqdm(total=total, desc=f"epoch {epoch + 1}/{self.cfg.epochs}", unit="batch",
-                   disable=not (self.progress and self.ctx.is_main), leave=False)
+                   disable=self.cfg.quiet or not self.ctx.is_main)
         sums: dict[str, float] = {}
         clips, started, seen = 0, time.monotonic(), 0
         for step, (images, flows, labels) in enumerate(loader):
@@ -249,6 +327,7 @@ class Trainer:
             "config": asdict(self.cfg),
             "model_config": self.model_config,
             "store": describe_store(self.store),
+            "run": self.facts,
         }
         save_checkpoint(self.out / "last.pt", payload)
         if improved:

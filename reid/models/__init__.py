@@ -25,7 +25,7 @@ def model_class(name: str) -> type[ReidModel]:
 
 
 def build_model(
-    name: str,
+    model: str,
     *,
     num_classes: int,
     backbone: str = "resnet50",
@@ -36,9 +36,9 @@ def build_model(
     pretrained: Path | None = None,
     feature_dim: int = 2048,
 ) -> ReidModel:
-    """Build a registered model; ``model.config`` holds every argument but ``pretrained``,
-    so ``build_model(**model.config)`` rebuilds the same architecture."""
-    model = model_class(name)(
+    """Build a registered model; ``network.config`` holds every argument but ``pretrained`` (the keys
+    of a checkpoint's model config), so ``build_model(**network.config)`` rebuilds the same architecture."""
+    network = model_class(model)(
         num_classes=num_classes,
         backbone=backbone,
         aggregate=aggregate,
@@ -48,8 +48,8 @@ def build_model(
         feature_dim=feature_dim,
     )
     if pretrained is not None:
-        model.load_imagenet(pretrained)
-    return model
+        network.load_imagenet(pretrained)
+    return network
 
 
 __all__ = ["BACKBONES", "MODELS", "ModelOutput", "ReidModel", "build_model", "model_class"]

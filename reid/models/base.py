@@ -68,8 +68,8 @@ class ReidModel(nn.Module):
         super().__init__()
         if attention_layer not in ATTENTION_LAYERS:
             raise ReidError(f"attention layer must be one of {ATTENTION_LAYERS}, got {attention_layer}")
-        self.config = dict(
-            name=name,
+        self.config = dict(  # the keys of a checkpoint's model config: build_model(**config) rebuilds it
+            model=name,
             num_classes=num_classes,
             backbone=backbone,
             aggregate=aggregate,

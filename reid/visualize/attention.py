@@ -65,7 +65,7 @@ def attention_maps(model: nn.Module, frames: np.ndarray, flows: np.ndarray, devi
     finally:
         handle.remove()
     if output.attention is None:
-        raise ReidError(f"model {model.config['name']} has no attention to show "
+        raise ReidError(f"model {model.config['model']} has no attention to show "
                         "(only mutual-attention and gated-attention models have one)")
     features = caught[0]  # [T, C, h, w]: the stage runs once per forward
     attention = output.attention[0].float()  # [T, 1, h, w]

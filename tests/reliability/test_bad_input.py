@@ -247,8 +247,8 @@ def test_files_that_are_not_reid_checkpoints(tiny_store, tiny_checkpoint, tmp_pa
 
 
 @pytest.mark.parametrize("flags, words", [
-    (["--feature-dim", "32"], "made for feature_dim=64, but this run uses feature_dim=32"),
-    (["--model", "baseline"], "made for model='mutual-attention', but this run uses model='baseline'"),
+    (["--feature-dim", "32"], "differ from it: --feature-dim 64 -> 32"),
+    (["--model", "baseline"], "differ from it: --model mutual-attention -> baseline"),
 ])
 def test_resume_with_other_model_settings_is_refused_and_leaves_the_run(flags, words, tiny_store, tiny_checkpoint,
                                                                          tmp_path):
