@@ -35,14 +35,21 @@ def run(tmp_path_factory) -> tuple[Path, Path]:
     return shared_tiny_run(tmp_path_factory)
 
 
+def _succeeds(command: list[str]) -> bool:
+    try:
+        return subprocess.run(command, capture_output=True).returncode == 0
+    except OSError:  # no mount program
+        return False
+
+
 @pytest.fixture
 def read_only(tmp_path, monkeypatch) -> Path:
     """An empty folder on a read-only bind mount, or one that reports itself read-only where mounting is refused."""
     source, folder = tmp_path / "source", tmp_path / "ro"
     source.mkdir()
     folder.mkdir()
-    bound = subprocess.run(["mount", "--bind", str(source), str(folder)], capture_output=True).returncode == 0
-    mounted = bound and subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], capture_output=True).returncode == 0
+    bound = _succeeds(["mount", "--bind", str(source), str(folder)])
+    mounted = bound and _succeeds(["mount", "-o", "remount,ro,bind", str(folder)])
     if not mounted:
         if bound:
             subprocess.run(["umount", str(folder)], check=False)
