@@ -27,10 +27,22 @@ _DEFAULTS = "; ".join(f"{spec.name}: {spec.identities} identities, {spec.cameras
 @click.option("--identities", type=int, default=None, help="People seen by two or more cameras (default: per layout).")
 @click.option("--cameras", type=int, default=None, help="Cameras (default: per layout; iLIDS-VID and PRID have 2).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed; the output is a function of it.")
-def command(layout: str, out: Path, identities: int | None, cameras: int | None, seed: int) -> None:
+@click.option("--like", "like", type=click.Path(path_type=Path), default=None, metavar="INFO_DIR",
+              help="mars only: copy the tracklet structure (identities, cameras, lengths, junk, distractors, "
+                   "queries) of an official MARS info/ folder, drawn by a fast renderer for scale tests.")
+@click.option("--fraction", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
+              help="With --like: keep this random fraction of the identities and of the junk/distractor tracklets.")
+@click.option("--frame-size", default="256x128", show_default=True, help="With --like: written frame size HxW.")
+def command(layout: str, out: Path, identities: int | None, cameras: int | None, seed: int, like: Path | None,
+            fraction: float, frame_size: str) -> None:
     from flowprep.synth import write_dataset
 
     spec = LAYOUTS[layout]
+    if like is not None:
+        click.echo(_write_like(layout, out, like, identities, cameras, fraction, frame_size, seed).describe())
+        return
+    if fraction != 1.0 or frame_size != "256x128":
+        raise click.UsageError("--fraction and --frame-size go with --like")
     summary = write_dataset(
         layout,
         out,
@@ -39,3 +51,15 @@ def command(layout: str, out: Path, identities: int | None, cameras: int | None,
         seed=seed,
     )
     click.echo(summary.describe())
+
+
+def _write_like(layout: str, out: Path, like: Path, identities: int | None, cameras: int | None, fraction: float,
+                frame_size: str, seed: int):
+    from flowprep.commands.extract import _parse_size
+    from flowprep.synth.like import write_like
+
+    if layout != "mars":
+        raise click.UsageError("--like reads an official MARS info/ folder: use it with --layout mars")
+    if identities is not None or cameras is not None:
+        raise click.UsageError("--like takes identities and cameras from INFO_DIR; drop --identities/--cameras")
+    return write_like(like, out, fraction=fraction, frame_size=_parse_size(frame_size), seed=seed)
