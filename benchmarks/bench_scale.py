@@ -1,0 +1,253 @@
+"""How each stage's time and memory grow from 1/64 of MARS to all of it: per-unit cost per size.
+
+For each fraction of the official MARS structure (``flowprep synth --like INFO_DIR``, fast
+renderer, small frames) it measures, each stage in a fresh process so that its peak RSS is
+its own: ``flowprep extract`` (DIS, ``--workers``), opening the store, one training epoch of
+loader batches (no model), dense test-clip features (baseline model, tiny backbone), the query x
+gallery distances, ``reid.metrics.evaluate`` and k-reciprocal re-ranking. Linear growth
+shows as a flat row of per-unit costs. Results are kept per size in
+``WORKDIR/<size>/results.json``, so an interrupted run continues where it stopped
+(``--fresh`` measures again).
+
+    nice -n 10 python benchmarks/bench_scale.py --info ../shared/real/mars-info --workdir /tmp/scale \
+        [--fractions 1/64,1/16,1/4,1] [--frame-size 32x16] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+
+STAGES = ("extract", "open", "loader", "features", "distances", "evaluate", "rerank")
+UNITS = {"extract": "frame", "open": "frame", "loader": "clip", "features": "clip", "distances": "q x g pair",
+         "evaluate": "q x g pair", "rerank": "(q+g)^2 entry"}
+SEQ_LEN, BATCH = 4, 64
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process or of any process it waited for (Linux: KiB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+
+# ---- stages: each runs in its own process and returns {"units": n, "seconds": s, ...} ----
+
+
+def stage_extract(folder: Path, args) -> dict:
+    store = folder / "store.h5"
+    command = ["flowprep", "extract", "--dataset", "mars", "--root", str(folder / "data"), "--out", str(store),
+               "--flow", "dis", "--size", args.frame_size, "--workers", str(args.workers), "--quiet", "--overwrite"]
+    started = time.perf_counter()
+    subprocess.run(command, check=True)
+    seconds = time.perf_counter() - started
+    from flowprep.store import open_store
+
+    with open_store(store) as reader:
+        frames = reader.num_frames
+    return {"units": frames, "seconds": seconds, "store_mb": store.stat().st_size / 2**20,
+            "data_mb": _disk_mb(folder / "data")}
+
+
+def stage_open(folder: Path, args) -> dict:
+    from flowprep.store import open_store
+
+    before = current_rss_mb()
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        reader = open_store(folder / "store.h5")
+        best = min(best, time.perf_counter() - started)
+        frames, tracklets = reader.num_frames, len(reader.tracklets)
+        reader.close()
+    return {"units": frames, "seconds": best, "tracklets": tracklets, "rss_before_mb": before}
+
+
+def stage_loader(folder: Path, args) -> dict:
+    from torch.utils.data import DataLoader
+
+    from flowprep.store import open_store
+    from reid.data.clips import TrainClips
+    from reid.data.samplers import IdentityBatchSampler
+
+    started = time.perf_counter()
+    dataset = TrainClips(open_store(folder / "store.h5"), seq_len=SEQ_LEN)
+    sampler = IdentityBatchSampler(dataset.labels, identities_per_batch=8, instances=4)
+    loader = DataLoader(dataset, batch_sampler=sampler, num_workers=args.workers, prefetch_factor=4)
+    clips = sum(len(labels) for _, _, labels in loader)
+    return {"units": clips, "seconds": time.perf_counter() - started}
+
+
+def stage_features(folder: Path, args) -> dict:
+    import numpy as np
+    import torch
+
+    from flowprep.store import open_store
+    from reid.engine.evaluation import QueryGallery
+    from reid.engine.features import extract_features
+    from reid.models import build_model
+
+    torch.manual_seed(0)
+    store = open_store(folder / "store.h5")
+    sets = QueryGallery.of(store)
+    wanted = np.concatenate([sets.query, sets.gallery])
+    model = build_model("baseline", num_classes=8, backbone="resnet_tiny")  # the cheapest model: the loader shows
+    started = time.perf_counter()
+    features = extract_features(model, store, wanted, seq_len=SEQ_LEN, device=torch.device("cpu"),
+                                batch_size=BATCH, workers=args.workers)
+    seconds = time.perf_counter() - started
+    counts = store.tracklets.frame_count[wanted]
+    torch.save({"query": features[: len(sets.query)], "gallery": features[len(sets.query):],
+                "query_index": sets.query, "gallery_index": sets.gallery}, folder / "features.pt")
+    return {"units": int(((counts + SEQ_LEN - 1) // SEQ_LEN).sum()), "seconds": seconds,
+            "query": len(sets.query), "gallery": len(sets.gallery), "dim": features.shape[1]}
+
+
+def _features(folder: Path):
+    import torch
+
+    return torch.load(folder / "features.pt", weights_only=False)
+
+
+def stage_distances(folder: Path, args) -> dict:
+    from reid.distance import pairwise_distance
+
+    f = _features(folder)
+    started = time.perf_counter()
+    distances = pairwise_distance(f["query"], f["gallery"])
+    return {"units": distances.numel(), "seconds": time.perf_counter() - started, "query": len(f["query"])}
+
+
+def stage_evaluate(folder: Path, args) -> dict:
+    from flowprep.store import open_store
+    from reid.distance import pairwise_distance
+    from reid.metrics import evaluate
+
+    f = _features(folder)
+    t = open_store(folder / "store.h5").tracklets
+    q, g = f["query_index"], f["gallery_index"]
+    distances = pairwise_distance(f["query"], f["gallery"])
+    started = time.perf_counter()
+    result = evaluate(distances, t.pid[q], t.pid[g], t.camid[q], t.camid[g], max_rank=20)
+    return {"units": distances.numel(), "seconds": time.perf_counter() - started, "rank1": float(result.cmc[0]),
+            "mAP": result.mAP}
+
+
+def stage_rerank(folder: Path, args) -> dict:
+    from reid.distance import pairwise_distance
+    from reid.rerank import k_reciprocal_rerank
+
+    f = _features(folder)
+    q, g = f["query"], f["gallery"]
+    started = time.perf_counter()
+    blocks = pairwise_distance(q, g), pairwise_distance(q, q), pairwise_distance(g, g)
+    distance_seconds = time.perf_counter() - started
+    k_reciprocal_rerank(*blocks, k1=20, k2=6, lambda_value=0.3)
+    total = len(q) + len(g)
+    return {"units": total * total, "seconds": time.perf_counter() - started, "distance_seconds": distance_seconds}
+
+
+def _disk_mb(root: Path) -> float:
+    output = subprocess.run(["du", "-sk", str(root)], check=True, capture_output=True, text=True).stdout
+    return int(output.split()[0]) / 1024
+
+
+# ---- driver ----
+
+
+def prepare(folder: Path, fraction: Fraction, args) -> None:
+    """The synthetic MARS of this size (kept between runs: it is input, not a measured stage)."""
+    data = folder / "data"
+    if (data / "info" / "query_IDX.mat").exists():
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["flowprep", "synth", "--layout", "mars", "--like", str(args.info), "--fraction", str(float(fraction)),
+                    "--frame-size", args.frame_size, "--out", str(data)], check=True)
+
+
+def run_stage(stage: str, folder: Path, args) -> dict:
+    command = [sys.executable, __file__, "--stage", stage, "--folder", str(folder), "--frame-size", args.frame_size,
+               "--workers", str(args.workers)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def table(results: dict[str, dict]) -> str:
+    sizes = list(results)
+    lines = ["| stage (unit) | " + " | ".join(f"{s}: us/unit" for s in sizes) + " | full / 1-64 | peak RSS MB |",
+             "|---|" + "---:|" * (len(sizes) + 2)]
+    for stage in STAGES:
+        costs = [results[s][stage]["seconds"] / results[s][stage]["units"] * 1e6 if stage in results[s] else None
+                 for s in sizes]
+        ratio = f"{costs[-1] / costs[0]:.2f}" if costs[0] and costs[-1] else ""
+        peaks = "/".join(f"{results[s][stage]['peak_rss_mb']:.0f}" for s in sizes if stage in results[s])
+        cells = " | ".join("" if c is None else f"{c:.3g}" for c in costs)
+        lines.append(f"| {stage} ({UNITS[stage]}) | {cells} | {ratio} | {peaks} |")
+    lines.append("")
+    lines.append("| size | frames | train / query / gallery tracklets | test clips | seconds per stage |")
+    lines.append("|---|---:|---|---:|---|")
+    for s in sizes:
+        r = results[s]
+        seconds = ", ".join(f"{stage} {r[stage]['seconds']:.1f}" for stage in STAGES if stage in r)
+        frames = r.get("extract", {}).get("units", "")
+        feats = r.get("features", {})
+        lines.append(f"| {s} | {frames} | {r.get('tracklets', '')} / {feats.get('query', '')} / {feats.get('gallery', '')} "
+                     f"| {feats.get('units', '')} | {seconds} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--info", type=Path, help="official MARS info/ folder (../shared/real/mars-info)")
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--fractions", default="1/64,1/16,1/4,1")
+    parser.add_argument("--frame-size", default="32x16")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--stages", default=",".join(STAGES))
+    parser.add_argument("--fresh", action="store_true", help="measure again stages already recorded")
+    parser.add_argument("--stage", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.stage:  # child process: one stage, one JSON line
+        baseline, load = current_rss_mb(), os.getloadavg()[0]
+        result = globals()[f"stage_{args.stage}"](args.folder, args)
+        import flowprep
+
+        print(json.dumps({**result, "peak_rss_mb": peak_rss_mb(), "import_rss_mb": baseline, "load": [load, os.getloadavg()[0]],
+                          "code": flowprep.__file__}))
+        return
+    if args.info is None or args.workdir is None:
+        parser.error("--info and --workdir are required")
+    results = {}
+    for text in args.fractions.split(","):
+        fraction = Fraction(text)
+        folder = args.workdir / f"{fraction.numerator}-{fraction.denominator}"
+        prepare(folder, fraction, args)
+        record = folder / "results.json"
+        done = json.loads(record.read_text()) if record.exists() and not args.fresh else {}
+        for stage in args.stages.split(","):
+            if stage in done:
+                continue
+            done[stage] = run_stage(stage, folder, args)
+            record.write_text(json.dumps(done, indent=1))
+            print(f"{text} {stage}: {done[stage]}", flush=True)
+        if "loader" in done or "open" in done:
+            done["tracklets"] = done.get("open", {}).get("tracklets", "")
+        results[text] = done
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
