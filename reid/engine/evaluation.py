@@ -96,8 +96,7 @@ def evaluate_model(
     gallery = features[[row[int(t)] for t in sets.gallery]]
     distmat = pairwise_distance(query, gallery, metric)
     if rerank is not None:
-        from reid.rerank import rerank as k_reciprocal
+        from reid.rerank import rerank_features
 
-        distmat = k_reciprocal(distmat, pairwise_distance(query, query, metric),
-                               pairwise_distance(gallery, gallery, metric), **rerank)
+        distmat = rerank_features(query, gallery, metric, q_g=distmat, **rerank)
     return Evaluation(_rank(distmat, store, sets), chance_level(store, sets), protocol)
