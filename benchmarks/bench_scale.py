@@ -10,7 +10,7 @@ shows as a flat row of per-unit costs. Results are kept per size in
 (``--fresh`` measures again).
 
     nice -n 10 python benchmarks/bench_scale.py --info ../shared/real/mars-info --workdir /tmp/scale \
-        [--fractions 1/64,1/16,1/4,1] [--frame-size 32x16] [--workers 2]
+        [--fractions 1/64,1/16,1/4,1] [--frame-size 32x16] [--workers 2] [--threads 1]
 """
 
 from __future__ import annotations
@@ -179,7 +179,7 @@ def prepare(folder: Path, fraction: Fraction, args) -> None:
 
 def run_stage(stage: str, folder: Path, args) -> dict:
     command = [sys.executable, __file__, "--stage", stage, "--folder", str(folder), "--frame-size", args.frame_size,
-               "--workers", str(args.workers)]
+               "--workers", str(args.workers), "--threads", str(args.threads)]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -215,12 +215,19 @@ def main() -> None:
     parser.add_argument("--fractions", default="1/64,1/16,1/4,1")
     parser.add_argument("--frame-size", default="32x16")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads of the measuring process (loader workers use one each); on a shared "
+                             "CPU more threads than free cores make the tiny model several times slower")
     parser.add_argument("--stages", default=",".join(STAGES))
     parser.add_argument("--fresh", action="store_true", help="measure the --stages again even where recorded")
     parser.add_argument("--stage", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.stage:  # child process: one stage, one JSON line
+        if args.stage not in ("extract", "open"):  # open's memory is measured without torch loaded
+            import torch
+
+            torch.set_num_threads(args.threads)
         baseline, load = current_rss_mb(), os.getloadavg()[0]
         result = globals()[f"stage_{args.stage}"](args.folder, args)
         import flowprep
