@@ -185,26 +185,30 @@ def run_stage(stage: str, folder: Path, args) -> dict:
 
 
 def table(results: dict[str, dict]) -> str:
+    """Per-unit cost of every stage at every size, the last size against the first and the second to last."""
     sizes = list(results)
-    lines = ["| stage (unit) | " + " | ".join(f"{s}: us/unit" for s in sizes) + " | full / 1-64 | peak RSS MB |",
-             "|---|" + "---:|" * (len(sizes) + 2)]
+    first, previous = sizes[0], sizes[max(0, len(sizes) - 2)]
+    lines = ["| stage (unit) | " + " | ".join(f"{s}: us/unit" for s in sizes)
+             + f" | {sizes[-1]} / {first} | {sizes[-1]} / {previous} | peak RSS MB ({', '.join(sizes)}) |",
+             "|---|" + "---:|" * (len(sizes) + 3)]
     for stage in STAGES:
-        costs = [results[s][stage]["seconds"] / results[s][stage]["units"] * 1e6 if stage in results[s] else None
-                 for s in sizes]
-        ratio = f"{costs[-1] / costs[0]:.2f}" if costs[0] and costs[-1] else ""
-        peaks = "/".join(f"{results[s][stage]['peak_rss_mb']:.0f}" for s in sizes if stage in results[s])
-        cells = " | ".join("" if c is None else f"{c:.3g}" for c in costs)
-        lines.append(f"| {stage} ({UNITS[stage]}) | {cells} | {ratio} | {peaks} |")
-    lines.append("")
-    lines.append("| size | frames | train / query / gallery tracklets | test clips | seconds per stage |")
-    lines.append("|---|---:|---|---:|---|")
+        cost = {s: results[s][stage]["seconds"] / results[s][stage]["units"] * 1e6 for s in sizes if stage in results[s]}
+        ratios = [f"{cost[sizes[-1]] / cost[base]:.2f}" if base in cost and sizes[-1] in cost else ""
+                  for base in (first, previous)]
+        peaks = " / ".join(f"{results[s][stage]['peak_rss_mb']:.0f}" if stage in results[s] else "" for s in sizes)
+        cells = " | ".join(f"{cost[s]:.3g}" if s in cost else "" for s in sizes)
+        lines.append(f"| {stage} ({UNITS[stage]}) | {cells} | {' | '.join(ratios)} | {peaks} |")
+    lines += ["", "| size | frames | tracklets | query x gallery | test clips | load average | seconds per stage |",
+              "|---|---:|---:|---|---:|---|---|"]
     for s in sizes:
         r = results[s]
-        seconds = ", ".join(f"{stage} {r[stage]['seconds']:.1f}" for stage in STAGES if stage in r)
-        frames = r.get("extract", {}).get("units", "")
-        feats = r.get("features", {})
-        lines.append(f"| {s} | {frames} | {r.get('tracklets', '')} / {feats.get('query', '')} / {feats.get('gallery', '')} "
-                     f"| {feats.get('units', '')} | {seconds} |")
+        seconds = ", ".join(f"{stage} {r[stage]['seconds']:.2f}" for stage in STAGES if stage in r)
+        loads = [value for stage in STAGES if stage in r for value in r[stage].get("load", [])]
+        load = f"{min(loads):.1f} to {max(loads):.1f}" if loads else ""
+        features = r.get("features", {})
+        lines.append(f"| {s} | {r.get('extract', {}).get('units', '')} | {r.get('open', {}).get('tracklets', '')} "
+                     f"| {features.get('query', '')} x {features.get('gallery', '')} | {features.get('units', '')} "
+                     f"| {load} | {seconds} |")
     return "\n".join(lines)
 
 
@@ -250,8 +254,6 @@ def main() -> None:
             done[stage] = run_stage(stage, folder, args)
             record.write_text(json.dumps(done, indent=1))
             print(f"{text} {stage}: {done[stage]}", flush=True)
-        if "loader" in done or "open" in done:
-            done["tracklets"] = done.get("open", {}).get("tracklets", "")
         results[text] = done
     print(table(results))
 
