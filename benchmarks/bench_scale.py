@@ -38,6 +38,12 @@ def peak_rss_mb() -> float:
     return max(own, children) / 1024
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process and of every process it waited for."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def current_rss_mb() -> float:
     with open("/proc/self/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
@@ -184,20 +190,27 @@ def run_stage(stage: str, folder: Path, args) -> dict:
     return json.loads(output.strip().splitlines()[-1])
 
 
-def table(results: dict[str, dict]) -> str:
-    """Per-unit cost of every stage at every size, the last size against the first and the second to last."""
+def cost_table(results: dict[str, dict], key: str, title: str) -> list[str]:
     sizes = list(results)
     first, previous = sizes[0], sizes[max(0, len(sizes) - 2)]
-    lines = ["| stage (unit) | " + " | ".join(f"{s}: us/unit" for s in sizes)
+    lines = ["| stage (unit) | " + " | ".join(f"{s}: {title}" for s in sizes)
              + f" | {sizes[-1]} / {first} | {sizes[-1]} / {previous} | peak RSS MB ({', '.join(sizes)}) |",
              "|---|" + "---:|" * (len(sizes) + 3)]
     for stage in STAGES:
-        cost = {s: results[s][stage]["seconds"] / results[s][stage]["units"] * 1e6 for s in sizes if stage in results[s]}
+        cost = {s: results[s][stage][key] / results[s][stage]["units"] * 1e6 for s in sizes if key in results[s].get(stage, {})}
         ratios = [f"{cost[sizes[-1]] / cost[base]:.2f}" if base in cost and sizes[-1] in cost else ""
                   for base in (first, previous)]
         peaks = " / ".join(f"{results[s][stage]['peak_rss_mb']:.0f}" if stage in results[s] else "" for s in sizes)
         cells = " | ".join(f"{cost[s]:.3g}" if s in cost else "" for s in sizes)
         lines.append(f"| {stage} ({UNITS[stage]}) | {cells} | {' | '.join(ratios)} | {peaks} |")
+    return lines
+
+
+def table(results: dict[str, dict]) -> str:
+    """Per-unit cost of every stage at every size (wall clock, then CPU time of all its processes),
+    the last size against the first and against the one before it; then what each size held."""
+    lines = cost_table(results, "seconds", "wall us/unit") + [""] + cost_table(results, "cpu_seconds", "CPU us/unit")
+    sizes = list(results)
     lines += ["", "| size | frames | tracklets | query x gallery | test clips | load average | seconds per stage |",
               "|---|---:|---:|---|---:|---|---|"]
     for s in sizes:
@@ -232,8 +245,9 @@ def main() -> None:
             import torch
 
             torch.set_num_threads(args.threads)
-        baseline, load = current_rss_mb(), os.getloadavg()[0]
+        baseline, load, cpu = current_rss_mb(), os.getloadavg()[0], cpu_seconds()
         result = globals()[f"stage_{args.stage}"](args.folder, args)
+        result["cpu_seconds"] = cpu_seconds() - cpu
         import flowprep
 
         print(json.dumps({**result, "peak_rss_mb": peak_rss_mb(), "import_rss_mb": baseline, "load": [load, os.getloadavg()[0]],
