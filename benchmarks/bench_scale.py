@@ -44,6 +44,16 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+class Clock:
+    """Wall-clock and CPU seconds of one timed region (CPU time stays comparable on a shared machine)."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), cpu_seconds()
+
+    def read(self) -> dict:
+        return {"seconds": time.perf_counter() - self.wall, "cpu_seconds": cpu_seconds() - self.cpu}
+
+
 def current_rss_mb() -> float:
     with open("/proc/self/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
@@ -56,14 +66,14 @@ def stage_extract(folder: Path, args) -> dict:
     store = folder / "store.h5"
     command = ["flowprep", "extract", "--dataset", "mars", "--root", str(folder / "data"), "--out", str(store),
                "--flow", "dis", "--size", args.frame_size, "--workers", str(args.workers), "--quiet", "--overwrite"]
-    started = time.perf_counter()
+    clock = Clock()
     subprocess.run(command, check=True)
-    seconds = time.perf_counter() - started
+    timed = clock.read()
     from flowprep.store import open_store
 
     with open_store(store) as reader:
         frames = reader.num_frames
-    return {"units": frames, "seconds": seconds, "store_mb": store.stat().st_size / 2**20,
+    return {"units": frames, **timed, "store_mb": store.stat().st_size / 2**20,
             "data_mb": _disk_mb(folder / "data")}
 
 
@@ -71,14 +81,11 @@ def stage_open(folder: Path, args) -> dict:
     from flowprep.store import open_store
 
     before = current_rss_mb()
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        reader = open_store(folder / "store.h5")
-        best = min(best, time.perf_counter() - started)
-        frames, tracklets = reader.num_frames, len(reader.tracklets)
-        reader.close()
-    return {"units": frames, "seconds": best, "tracklets": tracklets, "rss_before_mb": before}
+    open_store(folder / "store.h5").close()  # the page cache holds the index, as when a training run reopens it
+    clock = Clock()
+    reader = open_store(folder / "store.h5")
+    timed = clock.read()
+    return {"units": reader.num_frames, **timed, "tracklets": len(reader.tracklets), "rss_before_mb": before}
 
 
 def stage_loader(folder: Path, args) -> dict:
@@ -88,12 +95,12 @@ def stage_loader(folder: Path, args) -> dict:
     from reid.data.clips import TrainClips
     from reid.data.samplers import IdentityBatchSampler
 
-    started = time.perf_counter()
+    clock = Clock()
     dataset = TrainClips(open_store(folder / "store.h5"), seq_len=SEQ_LEN)
     sampler = IdentityBatchSampler(dataset.labels, identities_per_batch=8, instances=4)
     loader = DataLoader(dataset, batch_sampler=sampler, num_workers=args.workers, prefetch_factor=4)
     clips = sum(len(labels) for _, _, labels in loader)
-    return {"units": clips, "seconds": time.perf_counter() - started}
+    return {"units": clips, **clock.read()}
 
 
 def stage_features(folder: Path, args) -> dict:
@@ -110,14 +117,14 @@ def stage_features(folder: Path, args) -> dict:
     sets = QueryGallery.of(store)
     wanted = np.concatenate([sets.query, sets.gallery])
     model = build_model("baseline", num_classes=8, backbone="resnet_tiny")  # the cheapest model: the loader shows
-    started = time.perf_counter()
+    clock = Clock()
     features = extract_features(model, store, wanted, seq_len=SEQ_LEN, device=torch.device("cpu"),
                                 batch_size=BATCH, workers=args.workers)
-    seconds = time.perf_counter() - started
+    timed = clock.read()
     counts = store.tracklets.frame_count[wanted]
     torch.save({"query": features[: len(sets.query)], "gallery": features[len(sets.query):],
                 "query_index": sets.query, "gallery_index": sets.gallery}, folder / "features.pt")
-    return {"units": int(((counts + SEQ_LEN - 1) // SEQ_LEN).sum()), "seconds": seconds,
+    return {"units": int(((counts + SEQ_LEN - 1) // SEQ_LEN).sum()), **timed,
             "query": len(sets.query), "gallery": len(sets.gallery), "dim": features.shape[1]}
 
 
@@ -131,9 +138,9 @@ def stage_distances(folder: Path, args) -> dict:
     from reid.distance import pairwise_distance
 
     f = _features(folder)
-    started = time.perf_counter()
+    clock = Clock()
     distances = pairwise_distance(f["query"], f["gallery"])
-    return {"units": distances.numel(), "seconds": time.perf_counter() - started, "query": len(f["query"])}
+    return {"units": distances.numel(), **clock.read(), "query": len(f["query"])}
 
 
 def stage_evaluate(folder: Path, args) -> dict:
@@ -145,9 +152,9 @@ def stage_evaluate(folder: Path, args) -> dict:
     t = open_store(folder / "store.h5").tracklets
     q, g = f["query_index"], f["gallery_index"]
     distances = pairwise_distance(f["query"], f["gallery"])
-    started = time.perf_counter()
+    clock = Clock()
     result = evaluate(distances, t.pid[q], t.pid[g], t.camid[q], t.camid[g], max_rank=20)
-    return {"units": distances.numel(), "seconds": time.perf_counter() - started, "rank1": float(result.cmc[0]),
+    return {"units": distances.numel(), **clock.read(), "rank1": float(result.cmc[0]),
             "mAP": result.mAP}
 
 
@@ -159,10 +166,10 @@ def stage_rerank(folder: Path, args) -> dict:
     f = _features(folder)
     q, g = f["query"], f["gallery"]
     distances = pairwise_distance(q, g)
-    started = time.perf_counter()
+    clock = Clock()
     rerank_features(q, g, q_g=distances, k1=20, k2=6, lambda_value=0.3)
     total = len(q) + len(g)
-    return {"units": total * total, "seconds": time.perf_counter() - started}
+    return {"units": total * total, **clock.read()}
 
 
 def _disk_mb(root: Path) -> float:
@@ -245,9 +252,8 @@ def main() -> None:
             import torch
 
             torch.set_num_threads(args.threads)
-        baseline, load, cpu = current_rss_mb(), os.getloadavg()[0], cpu_seconds()
+        baseline, load = current_rss_mb(), os.getloadavg()[0]
         result = globals()[f"stage_{args.stage}"](args.folder, args)
-        result["cpu_seconds"] = cpu_seconds() - cpu
         import flowprep
 
         print(json.dumps({**result, "peak_rss_mb": peak_rss_mb(), "import_rss_mb": baseline, "load": [load, os.getloadavg()[0]],
