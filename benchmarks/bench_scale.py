@@ -4,10 +4,11 @@ For each fraction of the official MARS structure (``flowprep synth --like INFO_D
 renderer, small frames) it measures, each stage in a fresh process so that its peak RSS is
 its own: ``flowprep extract`` (DIS, ``--workers``), opening the store, one training epoch of
 loader batches (no model), dense test-clip features (baseline model, tiny backbone), the query x
-gallery distances, ``reid.metrics.evaluate`` and k-reciprocal re-ranking. Linear growth
-shows as a flat row of per-unit costs. Results are kept per size in
-``WORKDIR/<size>/results.json``, so an interrupted run continues where it stopped
-(``--fresh`` measures again).
+gallery distances, ``reid.metrics.evaluate`` and k-reciprocal re-ranking, in wall-clock and
+CPU time (the CPU time of a stage's processes, workers included, is what stays comparable on a
+shared machine). Linear growth shows as a flat row of per-unit costs. Results are kept per size
+in ``WORKDIR/<size>/results.json``, so an interrupted run continues where it stopped (``--fresh``
+measures the ``--stages`` again).
 
     nice -n 10 python benchmarks/bench_scale.py --info ../shared/real/mars-info --workdir /tmp/scale \
         [--fractions 1/64,1/16,1/4,1] [--frame-size 32x16] [--workers 2] [--threads 1]
