@@ -92,7 +92,12 @@ def evaluate_model(
     workers: int = 0,
     amp: str = "off",
 ) -> Evaluation:
-    """Extract query and gallery features, rank on the device, score, and compare with chance."""
+    """Extract query and gallery features, rank on the device, score, and compare with chance.
+
+    Memory grows with (query x gallery), the distances every ranking needs, never with
+    (gallery x gallery): distances and scores run in chunks of queries, and re-ranking reads
+    the rows of the full matrix from the features (benchmarks/bench_scale.py measures it).
+    """
     sets = QueryGallery.of(store, protocol)
     wanted = np.unique(np.concatenate([sets.query, sets.gallery]))
     features = extract_features(model, store, wanted, seq_len=seq_len, device=device,
@@ -102,8 +107,7 @@ def evaluate_model(
     gallery = features[[row[int(t)] for t in sets.gallery]]
     distmat = pairwise_distance(query, gallery, metric)
     if rerank is not None:
-        from reid.rerank import rerank as k_reciprocal
+        from reid.rerank import rerank_features
 
-        distmat = k_reciprocal(distmat, pairwise_distance(query, query, metric),
-                               pairwise_distance(gallery, gallery, metric), **rerank)
+        distmat = rerank_features(query, gallery, metric, q_g=distmat, **rerank)
     return Evaluation(_rank(distmat, store, sets), chance_level(store, sets), protocol)
