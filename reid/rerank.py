@@ -22,6 +22,9 @@ Steps, over all N = num_query + num_gallery samples of the full distance matrix
 
 The steps over N x N or N x k^3 elements run in row chunks, so on the CPU the peak memory stays
 near the size of the inputs (about 1.2 GiB for the whole MARS-size benchmark process).
+``rerank_features`` takes the features instead of the three distance blocks and computes rows
+and entries of the full matrix when it reads them, so it never holds the (gallery x gallery)
+block: beyond its (query x gallery) result, memory is one chunk plus the sparse neighbour sets.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from reid.distance import pairwise_distance
 from reid.errors import ReidError
 from reid.metrics import one_thread_on_cpu
 
@@ -47,41 +51,61 @@ def k_reciprocal_rerank(
     from reid.distance.pairwise_distance, or cosine); float64 inputs are computed in float64,
     anything else in float32.
     """
-    _check_inputs(q_g, q_q, g_g, k1, k2, lambda_value)
+    _check_inputs(q_g, q_q, g_g)
+    _check_parameters(k1, k2, lambda_value)
     dtype = torch.promote_types(q_g.dtype, torch.float32)
     with one_thread_on_cpu(q_g.device):
-        blocks = _Blocks(q_g.to(dtype), q_q.to(dtype), g_g.to(dtype))
-        neighbours = blocks.ranking_heads(min(blocks.total, max(k1 + 1, k2)))
-        weights = _encode(blocks, neighbours, k1)
-        if k2 > 1:
-            weights = _expand_query(weights, neighbours[:, :k2])
-        jaccard = _query_gallery_jaccard(weights, blocks.num_query, blocks.num_gallery)
-        original = blocks.q_g / blocks.row_max[: blocks.num_query, None]
-        return (1 - lambda_value) * jaccard + lambda_value * original
+        return _rerank(_MatrixBlocks(q_g.to(dtype), q_q.to(dtype), g_g.to(dtype)), k1, k2, lambda_value)
+
+
+def rerank_features(
+    query: Tensor, gallery: Tensor, metric: str = "euclidean", k1: int = 20, k2: int = 6, lambda_value: float = 0.3,
+    q_g: Tensor | None = None,
+) -> Tensor:
+    """The same re-ranking from the features, never holding the (gallery x gallery) distances.
+
+    Rows of the full distance matrix are computed a chunk at a time and single entries on
+    demand, so memory beyond the (query x gallery) result is bounded by CHUNK_ELEMENTS and the
+    sparse neighbour sets (about N * k1 entries), whatever the gallery size. ``q_g`` is
+    ``pairwise_distance(query, gallery, metric)`` when the caller has it already.
+    """
+    _check_parameters(k1, k2, lambda_value)
+    if q_g is None:
+        q_g = pairwise_distance(query, gallery, metric)
+    with one_thread_on_cpu(q_g.device):
+        return _rerank(_FeatureBlocks(q_g, query, gallery, metric), k1, k2, lambda_value)
+
+
+def _rerank(blocks: _Blocks, k1: int, k2: int, lambda_value: float) -> Tensor:
+    neighbours = blocks.ranking_heads(min(blocks.total, max(k1 + 1, k2)))
+    weights = _encode(blocks, neighbours, k1)
+    if k2 > 1:
+        weights = _expand_query(weights, neighbours[:, :k2])
+    jaccard = _query_gallery_jaccard(weights, blocks.num_query, blocks.num_gallery)
+    original = blocks.q_g / blocks.row_max[: blocks.num_query, None]
+    return (1 - lambda_value) * jaccard + lambda_value * original
 
 
 rerank = k_reciprocal_rerank
 
 
 class _Blocks:
-    """The full (N x N) distance matrix, kept as its three blocks and read by rows or entries."""
+    """The full (N x N) distance matrix [[q_q, q_g], [q_g^T, g_g]], read by rows or entries."""
 
-    def __init__(self, q_g: Tensor, q_q: Tensor, g_g: Tensor) -> None:
-        self.q_g, self.q_q, self.g_g = q_g, q_q, g_g
+    def __init__(self, q_g: Tensor) -> None:
+        self.q_g = q_g
         self.num_query, self.num_gallery = q_g.shape
         self.total = self.num_query + self.num_gallery
         self.device = q_g.device
         self.row_max = torch.empty(self.total, dtype=q_g.dtype, device=self.device)
 
     def rows(self, start: int, stop: int) -> Tensor:
-        nq = self.num_query
-        parts = []
-        if start < nq:
-            parts.append(torch.cat([self.q_q[start : min(stop, nq)], self.q_g[start : min(stop, nq)]], dim=1))
-        if stop > nq:
-            first, last = max(start, nq) - nq, stop - nq
-            parts.append(torch.cat([self.q_g[:, first:last].t(), self.g_g[first:last]], dim=1))
-        return torch.cat(parts, dim=0)
+        """Rows start..stop-1 of the full matrix."""
+        raise NotImplementedError
+
+    def entries(self, rows: Tensor, cols: Tensor) -> Tensor:
+        """Distances of the (rows[k], cols[k]) pairs."""
+        raise NotImplementedError
 
     def ranking_heads(self, count: int) -> Tensor:
         """First `count` entries of every row's stable ranking; fills row_max on the way."""
@@ -98,6 +122,27 @@ class _Blocks:
 
     def normalised(self, rows: Tensor, cols: Tensor) -> Tensor:
         """Normalised distances of the (rows[k], cols[k]) pairs."""
+        return self.entries(rows, cols) / self.row_max[rows]
+
+
+class _MatrixBlocks(_Blocks):
+    """The full matrix kept as its three given blocks."""
+
+    def __init__(self, q_g: Tensor, q_q: Tensor, g_g: Tensor) -> None:
+        super().__init__(q_g)
+        self.q_q, self.g_g = q_q, g_g
+
+    def rows(self, start: int, stop: int) -> Tensor:
+        nq = self.num_query
+        parts = []
+        if start < nq:
+            parts.append(torch.cat([self.q_q[start : min(stop, nq)], self.q_g[start : min(stop, nq)]], dim=1))
+        if stop > nq:
+            first, last = max(start, nq) - nq, stop - nq
+            parts.append(torch.cat([self.q_g[:, first:last].t(), self.g_g[first:last]], dim=1))
+        return torch.cat(parts, dim=0)
+
+    def entries(self, rows: Tensor, cols: Tensor) -> Tensor:
         nq = self.num_query
         values = torch.empty(rows.shape, dtype=self.q_g.dtype, device=self.device)
         row_is_query, col_is_query = rows < nq, cols < nq
@@ -108,7 +153,34 @@ class _Blocks:
             (~row_is_query & ~col_is_query, self.g_g, rows - nq, cols - nq),
         ):
             values[mask] = block[r[mask], c[mask]]
-        return values / self.row_max[rows]
+        return values
+
+
+class _FeatureBlocks(_Blocks):
+    """The full distance matrix of the stacked query and gallery features, computed when read."""
+
+    def __init__(self, q_g: Tensor, query: Tensor, gallery: Tensor, metric: str) -> None:
+        features = torch.cat([query, gallery]).to(q_g.dtype)
+        if metric == "cosine":  # then every distance is 1 - a.b of unit rows, as pairwise_distance computes it
+            features = torch.nn.functional.normalize(features, dim=1)
+        self.features, self.metric = features, metric
+        self.squared_norms = features.pow(2).sum(dim=1)
+        super().__init__(q_g)
+
+    def rows(self, start: int, stop: int) -> Tensor:
+        return pairwise_distance(self.features[start:stop], self.features, self.metric)
+
+    def entries(self, rows: Tensor, cols: Tensor) -> Tensor:
+        values = torch.empty(rows.shape, dtype=self.q_g.dtype, device=self.device)
+        step = max(1, CHUNK_ELEMENTS // self.features.shape[1])
+        for start in range(0, rows.numel(), step):
+            r, c = rows[start : start + step], cols[start : start + step]
+            dot = (self.features[r] * self.features[c]).sum(dim=1)
+            if self.metric == "cosine":
+                values[start : start + step] = 1 - dot
+            else:
+                values[start : start + step] = (self.squared_norms[r] + self.squared_norms[c] - 2 * dot).clamp_(min=0.0)
+        return values
 
 
 def _stable_smallest(rows: Tensor, count: int) -> Tensor:
@@ -218,7 +290,7 @@ def _query_gallery_jaccard(weights: Tensor, num_query: int, num_gallery: int) ->
     return 1 - shared / (2 - shared)
 
 
-def _check_inputs(q_g: Tensor, q_q: Tensor, g_g: Tensor, k1: int, k2: int, lambda_value: float) -> None:
+def _check_inputs(q_g: Tensor, q_q: Tensor, g_g: Tensor) -> None:
     for name, block in (("q_g", q_g), ("q_q", q_q), ("g_g", g_g)):
         if not isinstance(block, Tensor) or block.dim() != 2:
             description = tuple(block.shape) if isinstance(block, Tensor) else type(block).__name__
@@ -235,6 +307,9 @@ def _check_inputs(q_g: Tensor, q_q: Tensor, g_g: Tensor, k1: int, k2: int, lambd
         )
     if num_query == 0 or num_gallery == 0:
         raise ReidError(f"re-ranking needs at least one query and one gallery sample; q_g has shape {tuple(q_g.shape)}")
+
+
+def _check_parameters(k1: int, k2: int, lambda_value: float) -> None:
     for name, k in (("k1", k1), ("k2", k2)):
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ReidError(f"re-ranking {name} must be a positive integer, got {k!r}")

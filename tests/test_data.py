@@ -6,8 +6,11 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from helpers_store import write_tiny_store
 
+from flowprep.store import open_store
 from reid.data.augment import ClipAugment, erase, hflip, pad_crop
+from reid.data.clips import DenseClips
 from reid.data.samplers import IdentityBatchSampler
 from reid.data.sampling import dense_clips, random_run
 
@@ -102,3 +105,15 @@ def test_augment_is_deterministic_for_a_seed():
     b = ClipAugment()(images, flows, np.random.default_rng(7))
     np.testing.assert_array_equal(a[0], b[0])
     np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_dense_clip_dataset_holds_the_dense_clips_of_each_tracklet_in_order(tmp_path):
+    store = open_store(write_tiny_store(tmp_path / "tiny.h5"))
+    chosen = np.array([3, 0, 5])
+    dataset = DenseClips(store, chosen, seq_len=3)
+    expected = [(owner, p.tolist()) for owner, t in enumerate(chosen)
+                for p in dense_clips(int(store.tracklets.frame_count[t]), 3)]
+    assert [(int(o), dataset.starts[i]) for i, o in enumerate(dataset.owners)] == [(o, p[0]) for o, p in expected]
+    images, flows, owner = dataset[len(dataset) - 1]
+    want_images, _ = store.read_clip(int(chosen[-1]), expected[-1][1])
+    assert owner == 2 and images.shape[0] == 3 and np.array_equal(images.numpy().transpose(0, 2, 3, 1), want_images)

@@ -149,3 +149,23 @@ def test_nan_input_is_rejected():
     q_g[0, 1] = float("nan")
     with pytest.raises(ReidError, match="q_g contains NaN"):
         rerank(q_g, torch.rand(2, 2), torch.rand(3, 3))
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+def test_from_features_matches_the_reference_without_a_gallery_square(metric, monkeypatch):
+    generator = torch.Generator().manual_seed(9)
+    q_feats = torch.randn(10, 16, generator=generator, dtype=torch.float64)
+    g_feats = torch.randn(30, 16, generator=generator, dtype=torch.float64)
+    blocks = [pairwise_distance(a, b, metric) for a, b in ((q_feats, g_feats), (q_feats, q_feats), (g_feats, g_feats))]
+    expected = reference_rerank(*(block.numpy() for block in blocks), 6, 3, 0.3)
+    shapes = []
+
+    def recorded(query, gallery, metric):
+        shapes.append((len(query), len(gallery)))
+        return pairwise_distance(query, gallery, metric)
+
+    monkeypatch.setattr(reid.rerank, "pairwise_distance", recorded)
+    monkeypatch.setattr(reid.rerank, "CHUNK_ELEMENTS", 97)  # rows of the full matrix two at a time
+    result = reid.rerank.rerank_features(q_feats, g_feats, metric, k1=6, k2=3, lambda_value=0.3)
+    np.testing.assert_allclose(result.numpy(), expected, rtol=1e-9, atol=1e-12)
+    assert shapes[0] == (10, 30) and max(rows for rows, _ in shapes[1:]) == 97 // 40  # never the gallery square

@@ -30,11 +30,24 @@ _DEFAULTS = "; ".join(f"{spec.name}: {spec.identities} identities, {spec.cameras
 @click.option("--frame-names", type=click.Choice(["current", "older"]), default=None,
               help="duke only: frame names as the release is distributed today (current, 0001_C6_F0001_X30823.jpg, "
                    "the default) or as older copies have them (older, 0001C6F0001X30823.jpg).")
+@click.option("--like", "like", type=click.Path(path_type=Path), default=None, metavar="INFO_DIR",
+              help="mars only: copy the tracklet structure (identities, cameras, lengths, junk, distractors, "
+                   "queries) of an official MARS info/ folder, drawn by a fast renderer for scale tests.")
+@click.option("--fraction", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
+              help="With --like: keep this random fraction of the identities and of the junk/distractor tracklets.")
+@click.option("--frame-size", default="256x128", show_default=True, help="With --like: written frame size HxW.")
 def command(layout: str, out: Path, identities: int | None, cameras: int | None, seed: int,
-            frame_names: str | None) -> None:
+            frame_names: str | None, like: Path | None, fraction: float, frame_size: str) -> None:
     from flowprep.synth import write_dataset
 
     spec = LAYOUTS[layout]
+    if like is not None:
+        if frame_names is not None:
+            raise click.UsageError("--frame-names goes with --layout duke, not --like")
+        click.echo(_write_like(layout, out, like, identities, cameras, fraction, frame_size, seed).describe())
+        return
+    if fraction != 1.0 or frame_size != "256x128":
+        raise click.UsageError("--fraction and --frame-size go with --like")
     summary = write_dataset(
         layout,
         out,
@@ -44,3 +57,15 @@ def command(layout: str, out: Path, identities: int | None, cameras: int | None,
         frame_names=frame_names,
     )
     click.echo(summary.describe())
+
+
+def _write_like(layout: str, out: Path, like: Path, identities: int | None, cameras: int | None, fraction: float,
+                frame_size: str, seed: int):
+    from flowprep.commands.extract import _parse_size
+    from flowprep.synth.like import write_like
+
+    if layout != "mars":
+        raise click.UsageError("--like reads an official MARS info/ folder: use it with --layout mars")
+    if identities is not None or cameras is not None:
+        raise click.UsageError("--like takes identities and cameras from INFO_DIR; drop --identities/--cameras")
+    return write_like(like, out, fraction=fraction, frame_size=_parse_size(frame_size), seed=seed)

@@ -27,10 +27,10 @@ def dense_clips(length: int, seq_len: int) -> list[np.ndarray]:
     """
     if length <= 0:
         raise ValueError("a tracklet needs at least one frame")
-    clips = []
-    for start in range(0, length, seq_len):
-        positions = np.arange(start, min(start + seq_len, length))
-        if len(positions) < seq_len:
-            positions = np.resize(positions, seq_len)
-        clips.append(positions)
-    return clips
+    return [dense_clip(length, start, seq_len) for start in range(0, length, seq_len)]
+
+
+def dense_clip(length: int, start: int, seq_len: int) -> np.ndarray:
+    """The dense clip that begins at frame ``start``: ``seq_len`` frames, the tail padded by repetition."""
+    positions = np.arange(start, min(start + seq_len, length))
+    return positions if len(positions) == seq_len else np.resize(positions, seq_len)

@@ -95,6 +95,9 @@ def evaluate_model(
 ) -> Evaluation:
     """Extract query and gallery features, rank on the device, score, and compare with chance.
 
+    Memory grows with (query x gallery), the distances every ranking needs, never with
+    (gallery x gallery): distances and scores run in chunks of queries, and re-ranking reads
+    the rows of the full matrix from the features (benchmarks/bench_scale.py measures it).
     ``progress`` shows a bar of feature batches, then one of the ranking steps, on stderr when it is a terminal.
     """
     from tqdm import tqdm
@@ -112,11 +115,10 @@ def evaluate_model(
         distmat = pairwise_distance(query, gallery, metric)
         bar.update()
         if rerank is not None:
-            from reid.rerank import rerank as k_reciprocal
+            from reid.rerank import rerank_features
 
             bar.set_postfix_str("re-ranking")
-            distmat = k_reciprocal(distmat, pairwise_distance(query, query, metric),
-                                   pairwise_distance(gallery, gallery, metric), **rerank)
+            distmat = rerank_features(query, gallery, metric, q_g=distmat, **rerank)
             bar.update()
         bar.set_postfix_str("scores")
         evaluation = Evaluation(_rank(distmat, store, sets), chance_level(store, sets), protocol)
