@@ -61,11 +61,11 @@ def command(layout: str, out: Path, identities: int | None, cameras: int | None,
 
 def _write_like(layout: str, out: Path, like: Path, identities: int | None, cameras: int | None, fraction: float,
                 frame_size: str, seed: int):
-    from flowprep.commands.extract import _parse_size
+    from flowprep.options import parse_size
     from flowprep.synth.like import write_like
 
     if layout != "mars":
         raise click.UsageError("--like reads an official MARS info/ folder: use it with --layout mars")
     if identities is not None or cameras is not None:
         raise click.UsageError("--like takes identities and cameras from INFO_DIR; drop --identities/--cameras")
-    return write_like(like, out, fraction=fraction, frame_size=_parse_size(frame_size), seed=seed)
+    return write_like(like, out, fraction=fraction, frame_size=parse_size(frame_size), seed=seed)
