@@ -68,4 +68,4 @@ def _write_like(layout: str, out: Path, like: Path, identities: int | None, came
         raise click.UsageError("--like reads an official MARS info/ folder: use it with --layout mars")
     if identities is not None or cameras is not None:
         raise click.UsageError("--like takes identities and cameras from INFO_DIR; drop --identities/--cameras")
-    return write_like(like, out, fraction=fraction, frame_size=parse_size(frame_size), seed=seed)
+    return write_like(like, out, fraction=fraction, frame_size=parse_size(frame_size, "--frame-size"), seed=seed)
