@@ -16,13 +16,15 @@ COMPARED = ("height", "width", "flow_method", "flow_codec")
 
 
 def describe_store(reader: StoreReader) -> dict:
-    """The training store as a checkpoint records it (plain values, loadable with ``weights_only``)."""
+    """The training store as a checkpoint and the run record keep it (plain values, loadable with
+    ``weights_only``): what identifies it, and how it encoded frames and flow, so a query can be encoded alike."""
     meta = reader.meta
     return {
-        "path": str(reader.path), "dataset": meta.dataset, "split": int(meta.split),
-        "split_source": str(getattr(meta, "split_source", "") or ""), "height": int(meta.height),
-        "width": int(meta.width), "flow_method": meta.flow_method, "flow_codec": meta.flow_codec,
-        "schema_version": int(meta.schema_version), "created": meta.created,
+        "path": str(reader.path.resolve()), "dataset": meta.dataset, "split": int(meta.split),
+        "split_source": meta.split_source, "schema_version": int(meta.schema_version), "created": meta.created,
+        "height": int(meta.height), "width": int(meta.width), "flow_method": meta.flow_method,
+        "flow_params": meta.flow_params, "flow_codec": meta.flow_codec, "flow_step": float(meta.flow_step),
+        "jpeg_quality": int(meta.jpeg_quality), "tracklets": len(reader.tracklets),
     }
 
 

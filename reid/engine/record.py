@@ -20,6 +20,7 @@ import torch
 from flowprep import __version__
 from flowprep.store import StoreReader
 from reid.config import RECORD_KEY
+from reid.data.store_record import describe_store
 from reid.settings import TRAIN_SETTINGS
 
 RECORD_NAME = "config.yaml"
@@ -31,22 +32,6 @@ def file_sha256(path: str | Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def store_facts(store: StoreReader) -> dict[str, Any]:
-    """What identifies the training store (``split_source`` is absent from stores made before it existed)."""
-    import h5py
-
-    meta = store.meta
-    with h5py.File(store.path, "r") as f:
-        source = f.attrs.get("split_source", "")
-    return {
-        "path": str(store.path.resolve()), "dataset": meta.dataset, "schema_version": meta.schema_version,
-        "split": meta.split, "split_source": source.decode() if isinstance(source, bytes) else str(source),
-        "created": meta.created, "height": meta.height, "width": meta.width, "flow_method": meta.flow_method,
-        "flow_params": meta.flow_params, "flow_codec": meta.flow_codec, "flow_step": meta.flow_step,
-        "jpeg_quality": meta.jpeg_quality, "tracklets": len(store.tracklets),
-    }
 
 
 def versions() -> dict[str, str]:
@@ -68,7 +53,7 @@ def run_facts(cfg, store: StoreReader, device: torch.device, world_size: int, co
     weights = {key: {"path": getattr(cfg, key), "sha256": file_sha256(getattr(cfg, key))}
                for key in ("pretrained", "init_from") if getattr(cfg, key) not in (None, "none")}
     return {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "command": command,
-            "world_size": world_size, "device": device_facts(device), "store": store_facts(store),
+            "world_size": world_size, "device": device_facts(device), "store": describe_store(store),
             "weights": weights, "versions": versions()}
 
 
