@@ -28,6 +28,13 @@ def _milestones(ctx, param, value: str) -> tuple[int, ...]:
 @click.option("--last-stride", type=click.Choice(["1", "2"]), default="1", show_default=True)
 @click.option("--feature-dim", type=click.IntRange(min=8), default=2048, show_default=True)
 @click.option("--seq-len", type=click.IntRange(min=1), default=4, show_default=True, help="Frames per clip.")
+@click.option("--sampling", type=click.Choice(["run", "random", "evenly"]), default="run", show_default=True,
+              help="Training clips: consecutive frames, a sorted random subset, or one frame per equal segment.")
+@click.option("--augment", type=click.Choice(["clip", "frame"]), default="clip", show_default=True,
+              help="Draw flip/crop/erase once per clip or once per frame (image and flow of a frame share it).")
+@click.option("--erase-p", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="Random-erasing probability.")
+@click.option("--crop-pad", type=click.FloatRange(0, 0.5), default=10 / 128, show_default=True,
+              help="Random-crop padding as a fraction of the frame width (0: no crop).")
 @click.option("--identities-per-batch", type=click.IntRange(min=2), default=8, show_default=True)
 @click.option("--instances", type=click.IntRange(min=1), default=4, show_default=True)
 @click.option("--epochs", type=click.IntRange(min=1), default=150, show_default=True)
@@ -53,7 +60,7 @@ def _milestones(ctx, param, value: str) -> tuple[int, ...]:
 @click.option("--max-batches", type=click.IntRange(min=0), default=0, help="Cap batches per epoch (smoke runs).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def command(store, model, aggregate, attention_layer, backbone, pretrained, flow_encoding, last_stride, feature_dim,
-            seq_len, identities_per_batch, instances, epochs, warmup_epochs, milestones, gamma, lr, weight_decay,
+            seq_len, sampling, augment, erase_p, crop_pad, identities_per_batch, instances, epochs, warmup_epochs, milestones, gamma, lr, weight_decay,
             ce_weight, triplet_weight, eval_every, out, resume, amp, compile_, device, workers, seed, deterministic,
             max_batches, quiet) -> None:
     """Train a video ReID model on STORE; checkpoints, metrics.csv and TensorBoard events go to --out."""
@@ -63,7 +70,8 @@ def command(store, model, aggregate, attention_layer, backbone, pretrained, flow
     cfg = TrainConfig(
         store=str(store), out=str(out or Path("runs") / f"{store.stem}-{model}"), model=model, backbone=backbone,
         aggregate=aggregate, attention_layer=attention_layer, last_stride=int(last_stride), flow_encoding=flow_encoding,
-        feature_dim=feature_dim, pretrained=pretrained, seq_len=seq_len, identities_per_batch=identities_per_batch,
+        feature_dim=feature_dim, pretrained=pretrained, seq_len=seq_len, sampling=sampling, augment=augment,
+        erase_p=erase_p, crop_pad=crop_pad, identities_per_batch=identities_per_batch,
         instances=instances, epochs=epochs, warmup_epochs=warmup_epochs, milestones=milestones, gamma=gamma, lr=lr,
         weight_decay=weight_decay, ce_weight=ce_weight, triplet_weight=triplet_weight, eval_every=eval_every, amp=amp,
         compile=compile_, device=device, workers=workers, seed=seed, deterministic=deterministic, max_batches=max_batches,

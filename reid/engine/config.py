@@ -32,6 +32,10 @@ class TrainConfig:
     feature_dim: int = 2048
     pretrained: str = "auto"
     seq_len: int = 4
+    sampling: str = "run"  # how training clips pick frames: run, random or evenly (reid.data.sampling)
+    augment: str = "clip"  # one augmentation draw per clip or per frame
+    erase_p: float = 0.5
+    crop_pad: float = 10 / 128  # random-crop padding, a fraction of the frame width (0: no crop)
     identities_per_batch: int = 8
     instances: int = 4
     epochs: int = 150

@@ -20,6 +20,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from flowprep.store import open_store
+from reid.data.augment import ClipAugment
 from reid.data.clips import TrainClips
 from reid.data.device import prepare_batch
 from reid.data.samplers import IdentityBatchSampler
@@ -92,7 +93,8 @@ class Trainer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = not cfg.deterministic
         self.store = open_store(cfg.store)
-        self.dataset = TrainClips(self.store, seq_len=cfg.seq_len, seed=cfg.seed)
+        augment = ClipAugment(per_frame=cfg.augment == "frame", erase_p=cfg.erase_p, pad_fraction=cfg.crop_pad)
+        self.dataset = TrainClips(self.store, seq_len=cfg.seq_len, augment=augment, seed=cfg.seed, sampling=cfg.sampling)
         if self.dataset.num_classes < 2:
             raise ReidError(f"{cfg.store}: needs at least 2 training identities, has {self.dataset.num_classes}")
         self.model_config = cfg.model_config(self.dataset.num_classes)
