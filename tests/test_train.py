@@ -145,11 +145,13 @@ def test_resume_before_the_first_checkpoint_starts_afresh(tmp_path):
 def test_recipe_settings_reach_the_run_and_bad_choices_are_refused(tmp_path):
     store = write_tiny_store(tmp_path / "tiny.h5")
     run = tmp_path / "run"
-    recipe = ["--augment", "frame", "--sampling", "evenly", "--erase-p", "0.25", "--crop-pad", "0.125"]
+    recipe = ["--augment", "frame", "--sampling", "evenly", "--erase-p", "0.25", "--crop-pad", "0.125",
+              "--eval-metric", "cosine"]
     result = invoke(["train", "--store", str(store), "--out", str(run), "--epochs", "1", *TINY, *recipe])
     assert result.exit_code == 0, result.output
     config = json.loads((run / "config.json").read_text())
-    assert (config["augment"], config["sampling"], config["erase_p"], config["crop_pad"]) == ("frame", "evenly", 0.25, 0.125)
-    for bad in (["--sampling", "dense"], ["--augment", "tracklet"], ["--erase-p", "1.5"]):
+    recorded = tuple(config[k] for k in ("augment", "sampling", "erase_p", "crop_pad", "eval_metric"))
+    assert recorded == ("frame", "evenly", 0.25, 0.125, "cosine")
+    for bad in (["--sampling", "dense"], ["--augment", "tracklet"], ["--erase-p", "1.5"], ["--eval-metric", "l1"]):
         refused = invoke(["train", "--store", str(store), "--out", str(tmp_path / "other"), *TINY, *bad])
         assert refused.exit_code == 2 and bad[0] in refused.output

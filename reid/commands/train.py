@@ -48,6 +48,8 @@ def _milestones(ctx, param, value: str) -> tuple[int, ...]:
 @click.option("--triplet-weight", type=float, default=1.0, show_default=True)
 @click.option("--eval-every", type=click.IntRange(min=0), default=10, show_default=True,
               help="Evaluate every K epochs (and after the last); 0: only after the last.")
+@click.option("--eval-metric", type=click.Choice(["euclidean", "cosine"]), default="euclidean", show_default=True,
+              help="Distance for evaluation during training (cosine: L2-normalised features).")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Run folder [default: runs/<store>-<model>].")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--amp", type=click.Choice(["bf16", "off"]), default="bf16", show_default=True,
@@ -61,7 +63,7 @@ def _milestones(ctx, param, value: str) -> tuple[int, ...]:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def command(store, model, aggregate, attention_layer, backbone, pretrained, flow_encoding, last_stride, feature_dim,
             seq_len, sampling, augment, erase_p, crop_pad, identities_per_batch, instances, epochs, warmup_epochs, milestones, gamma, lr, weight_decay,
-            ce_weight, triplet_weight, eval_every, out, resume, amp, compile_, device, workers, seed, deterministic,
+            ce_weight, triplet_weight, eval_every, eval_metric, out, resume, amp, compile_, device, workers, seed, deterministic,
             max_batches, quiet) -> None:
     """Train a video ReID model on STORE; checkpoints, metrics.csv and TensorBoard events go to --out."""
     from reid.engine.config import TrainConfig
@@ -73,7 +75,7 @@ def command(store, model, aggregate, attention_layer, backbone, pretrained, flow
         feature_dim=feature_dim, pretrained=pretrained, seq_len=seq_len, sampling=sampling, augment=augment,
         erase_p=erase_p, crop_pad=crop_pad, identities_per_batch=identities_per_batch,
         instances=instances, epochs=epochs, warmup_epochs=warmup_epochs, milestones=milestones, gamma=gamma, lr=lr,
-        weight_decay=weight_decay, ce_weight=ce_weight, triplet_weight=triplet_weight, eval_every=eval_every, amp=amp,
+        weight_decay=weight_decay, ce_weight=ce_weight, triplet_weight=triplet_weight, eval_every=eval_every, eval_metric=eval_metric, amp=amp,
         compile=compile_, device=device, workers=workers, seed=seed, deterministic=deterministic, max_batches=max_batches,
     )
     trainer = Trainer(cfg, resume=resume, progress=not quiet)

@@ -49,6 +49,7 @@ class TrainConfig:
     margin: float = 0.3
     label_smoothing: float = 0.1
     eval_every: int = 10
+    eval_metric: str = "euclidean"  # cosine: L2-normalised test features
     amp: str = "bf16"
     compile: bool = False
     device: str = "auto"

@@ -231,7 +231,7 @@ class Trainer:
 
     def _evaluate(self) -> Evaluation:
         return evaluate_model(self.model, self.store, seq_len=self.cfg.seq_len, device=self.device,
-                              workers=min(self.cfg.workers, 4), amp=self.cfg.amp)
+                              metric=self.cfg.eval_metric, workers=min(self.cfg.workers, 4), amp=self.cfg.amp)
 
     def _checkpoint(self, epoch: int, evaluation: Evaluation | None) -> None:
         improved = evaluation is not None and evaluation.result.mAP > self.best_map
