@@ -69,8 +69,10 @@ def run_one(variant: Variant, model: str, seed: int, store: Path, work: Path, sh
 
 
 def summary(values: list[float]) -> str:
-    spread = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{100 * statistics.mean(values):.1f} ± {100 * spread:.1f}"
+    """Mean ± std in %, or the single value of a cell with one run."""
+    if len(values) == 1:
+        return f"{100 * values[0]:.1f}"
+    return f"{100 * statistics.mean(values):.1f} ± {100 * statistics.stdev(values):.1f}"
 
 
 def ahead(results: dict, cell: str, reference: str, seeds: list[int], metric: str = "mAP",
@@ -85,16 +87,18 @@ def render(results: dict, variants: list[Variant], models: list[str], seeds: lis
     lines = [header, ""]
     for model in models:
         lines += [f"### {model} (temporal average pooling)", "",
-                  "| variant | change | mAP | ahead of `before` | rank-1 | mAP, normalised features | ahead of raw |",
-                  "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+                  "| variant | change | seeds | mAP | ahead of `before` | rank-1 | mAP, normalised features | ahead of raw |",
+                  "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
         for variant in variants:
             cell = key(variant.name, model)
             done = [results[(cell, s)] for s in seeds if (cell, s) in results]
             if not done:
                 continue
+            reference = key("before", model)
             lines.append(
-                f"| `{variant.name}` | {variant.change} | {summary([r['mAP'] for r in done])} "
-                f"| {ahead(results, cell, key('before', model), seeds)} | {summary([r['rank1'] for r in done])} "
+                f"| `{variant.name}` | {variant.change} | {len(done)} | {summary([r['mAP'] for r in done])} "
+                f"| {ahead(results, cell, reference, seeds) if cell != reference else '-'} "
+                f"| {summary([r['rank1'] for r in done])} "
                 f"| {summary([r['mAP_cosine'] for r in done])} "
                 f"| {ahead(results, cell, cell, seeds, 'mAP_cosine', 'mAP')} |")
         lines.append("")
@@ -122,6 +126,7 @@ def main() -> None:
     parser.add_argument("--variants", default=",".join(v.name for v in VARIANTS))
     parser.add_argument("--models", default="baseline,mutual-attention")
     parser.add_argument("--seeds", default="0,1,2,3,4")
+    parser.add_argument("--render-only", action="store_true", help="rebuild the markdown from finished runs, train none")
     parser.add_argument("train", nargs=argparse.REMAINDER, help="-- then reid train settings, e.g. --epochs 40")
     args = parser.parse_args()
     unknown = [n for n in args.variants.split(",") if n not in BY_NAME]
@@ -133,7 +138,8 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     results_file = args.work / "results.jsonl"
     results = load_results(results_file)
-    todo = [(v, m, s) for s in seeds for v in variants for m in models if (key(v.name, m), s) not in results]
+    todo = [(v, m, s) for s in seeds for v in variants for m in models
+            if (key(v.name, m), s) not in results and not args.render_only]
     print(f"{len(todo)} runs to do, {len(results)} already done ({results_file})", flush=True)
     for number, (variant, model, seed) in enumerate(todo, 1):
         row = run_one(variant, model, seed, args.store, args.work, shared)
