@@ -28,9 +28,10 @@ def _milestones(ctx, param, value: str) -> tuple[int, ...]:
 @click.option("--last-stride", type=click.Choice(["1", "2"]), default="1", show_default=True)
 @click.option("--feature-dim", type=click.IntRange(min=8), default=2048, show_default=True)
 @click.option("--seq-len", type=click.IntRange(min=1), default=4, show_default=True, help="Frames per clip.")
-@click.option("--sampling", type=click.Choice(["run", "random", "evenly"]), default="run", show_default=True,
-              help="Training clips: consecutive frames, a sorted random subset, or one frame per equal segment.")
-@click.option("--augment", type=click.Choice(["clip", "frame"]), default="clip", show_default=True,
+@click.option("--sampling", type=click.Choice(["run", "random", "evenly"]), default="random", show_default=True,
+              help="Training clips: a sorted random subset of the tracklet, consecutive frames (the paper's), "
+                   "or one frame per equal segment.")
+@click.option("--augment", type=click.Choice(["frame", "clip"]), default="frame", show_default=True,
               help="Draw flip/crop/erase once per clip or once per frame (image and flow of a frame share it).")
 @click.option("--erase-p", type=click.FloatRange(0, 1), default=0.5, show_default=True, help="Random-erasing probability.")
 @click.option("--crop-pad", type=click.FloatRange(0, 0.5), default=10 / 128, show_default=True,

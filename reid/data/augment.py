@@ -4,9 +4,10 @@ Flow is a geometric quantity, so the augmentations must keep it consistent with 
 images: a horizontal flip mirrors the pixels AND negates u; a crop moves both maps
 alike (translation leaves flow values unchanged); erasing blanks the same region in both.
 
-The draw is made once per clip (``per_frame=False``: every frame flipped, shifted and
-erased alike) or once per frame (``per_frame=True``, as the paper's baseline code [16] and
-torchreid transform each frame on its own); the image and flow of one frame always share it.
+The draw is made once per frame (``per_frame=True``, the default: the paper's baseline code
+[16] and torchreid transform each frame on its own, and docs/results-synthetic.md measures it
+ahead) or once per clip (every frame flipped, shifted and erased alike); the image and flow
+of one frame always share it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class ClipAugment:
     erase_p: float = 0.5
     erase_area: tuple[float, float] = (0.02, 0.4)
     erase_ratio: tuple[float, float] = (0.3, 3.3)
-    per_frame: bool = False
+    per_frame: bool = True
 
     def __call__(self, images: np.ndarray, flows: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         if not self.per_frame:

@@ -37,7 +37,7 @@ class TrainClips(Dataset):
     """
 
     def __init__(self, store: StoreReader | str | Path, seq_len: int = 4, augment: ClipAugment | None = ClipAugment(),
-                 seed: int = 0, sampling: str = "run"):
+                 seed: int = 0, sampling: str = "random"):
         if sampling not in TRAIN_SAMPLING:
             raise ValueError(f"unknown sampling {sampling!r}: expected one of {', '.join(TRAIN_SAMPLING)}")
         self.store = store if isinstance(store, StoreReader) else open_store(store)

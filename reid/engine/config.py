@@ -32,8 +32,8 @@ class TrainConfig:
     feature_dim: int = 2048
     pretrained: str = "auto"
     seq_len: int = 4
-    sampling: str = "run"  # how training clips pick frames: run, random or evenly (reid.data.sampling)
-    augment: str = "clip"  # one augmentation draw per clip or per frame
+    sampling: str = "random"  # how training clips pick frames: run, random or evenly (reid.data.sampling)
+    augment: str = "frame"  # one augmentation draw per frame or per clip
     erase_p: float = 0.5
     crop_pad: float = 10 / 128  # random-crop padding, a fraction of the frame width (0: no crop)
     identities_per_batch: int = 8
