@@ -142,6 +142,8 @@ def main() -> None:
             if (key(v.name, m), s) not in results and not args.render_only]
     print(f"{len(todo)} runs to do, {len(results)} already done ({results_file})", flush=True)
     for number, (variant, model, seed) in enumerate(todo, 1):
+        if (key(variant.name, model), seed) in load_results(results_file):
+            continue  # finished meanwhile by another job on the same work folder
         row = run_one(variant, model, seed, args.store, args.work, shared)
         with open(results_file, "a") as handle:
             handle.write(json.dumps(row) + "\n")
