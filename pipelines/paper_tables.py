@@ -80,22 +80,28 @@ def load_results(path: Path) -> dict[tuple[str, int], dict]:
     return {(row["cell"], row["seed"]): row for row in rows}
 
 
-def run_cell(cell: Cell, seed: int, store: Path, work: Path, config: Path, train_args: dict) -> dict:
-    """Train one cell with one seed from scratch, evaluate its last epoch, return the scores."""
+def train_and_score(out: Path, config: Path | None, settings: dict, command: str) -> tuple:
+    """Train one run from scratch into ``out`` (the settings of ``config``, then ``settings``) and evaluate
+    its last epoch: (trainer, scores row)."""
     from reid.config import train_config
     from reid.engine.trainer import Trainer
 
-    out = work / cell.key.replace("|", "_") / f"seed{seed}"
     shutil.rmtree(out, ignore_errors=True)  # a half-finished run of a killed job starts over
-    cfg = train_config({**train_args, "store": str(store), "out": str(out), "model": cell.model,
-                        "aggregate": cell.aggregate, "attention_layer": cell.attention_layer, "seq_len": cell.seq_len,
-                        "seed": seed, "eval_every": 0, "quiet": True}, config)
+    cfg = train_config({**settings, "out": str(out), "eval_every": 0, "quiet": True}, config)
     started = time.monotonic()
-    evaluation = Trainer(cfg, command=f"pipelines/paper_tables.py cell {cell.key} seed {seed}").run()
-    scores = evaluation.as_dict()
-    return {"cell": cell.key, "seed": seed, "mAP": scores["mAP"], "rank1": scores["rank1"],
-            "chance_mAP": scores["chance"]["mAP"], "chance_rank1": scores["chance"]["rank1"],
-            "seconds": round(time.monotonic() - started, 1)}
+    trainer = Trainer(cfg, command=command)
+    scores = trainer.run().as_dict()
+    return trainer, {"mAP": scores["mAP"], "rank1": scores["rank1"], "chance_mAP": scores["chance"]["mAP"],
+                     "chance_rank1": scores["chance"]["rank1"], "seconds": round(time.monotonic() - started, 1)}
+
+
+def run_cell(cell: Cell, seed: int, store: Path, work: Path, config: Path, train_args: dict) -> dict:
+    """Train one cell with one seed from scratch, evaluate its last epoch, return the scores."""
+    out = work / cell.key.replace("|", "_") / f"seed{seed}"
+    settings = {**train_args, "store": str(store), "model": cell.model, "aggregate": cell.aggregate,
+                "attention_layer": cell.attention_layer, "seq_len": cell.seq_len, "seed": seed}
+    _, scores = train_and_score(out, config, settings, f"pipelines/paper_tables.py cell {cell.key} seed {seed}")
+    return {"cell": cell.key, "seed": seed, **scores}
 
 
 def cell_text(results: dict, cell: Cell, metric: str, seeds: list[int]) -> str:

@@ -117,6 +117,14 @@ TRAIN_SETTINGS: tuple[Setting, ...] = (
     # data
     Setting("store", str, None, "Store written by flowprep extract.", optional=True, path=True),
     Setting("seq_len", int, 4, "Frames per training clip (and the default test clip length).", low=1),
+    Setting("sampling", str, "random", "Training clips: a sorted random subset of the tracklet, consecutive frames "
+            "(the paper's), or one frame per equal segment (test clips are dense either way).",
+            choices=("random", "run", "evenly")),
+    Setting("augment", str, "frame", "Draw flip/crop/erase once per frame or once per clip (image and flow of a "
+            "frame always share a draw; a flip negates u).", choices=("frame", "clip")),
+    Setting("erase_p", float, 0.5, "Random-erasing probability.", low=0.0, high=1.0),
+    Setting("crop_pad", float, 10 / 128, "Random-crop padding as a fraction of the frame width (0: no crop).",
+            low=0.0, high=0.5),
     # network
     Setting("model", str, "mutual-attention", "Network family.", MODEL, _registry("reid.models", "MODELS")),
     Setting("backbone", str, "resnet50", "CNN of each stream (se_resnet50: Cadene/timm legacy weights; "
@@ -157,6 +165,8 @@ TRAIN_SETTINGS: tuple[Setting, ...] = (
     Setting("amp", str, "bf16", "Mixed precision on GPU.", choices=("bf16", "off")),
     Setting("compile", bool, False, "torch.compile the model."),
     Setting("max_batches", int, 0, "Cap batches per epoch (0: whole epochs; smoke runs).", low=0),
+    Setting("eval_metric", str, "euclidean", "Distance for evaluation during training (cosine: L2-normalised "
+            "features).", choices=("euclidean", "cosine")),
     Setting("eval_every", int, 10, "Evaluate every K epochs (and after the last); 0: only after the last.",
             PLACEMENT, low=0),
     Setting("out", str, None, "Run folder [default: runs/<store>-<model>].", PLACEMENT, optional=True, path=True),

@@ -12,7 +12,7 @@ from flowprep.store import open_store
 from reid.data.augment import ClipAugment, erase, hflip, pad_crop
 from reid.data.clips import DenseClips
 from reid.data.samplers import IdentityBatchSampler
-from reid.data.sampling import dense_clips, random_run
+from reid.data.sampling import TRAIN_SAMPLING, dense_clips, evenly_spaced, random_run, random_subset
 
 
 @pytest.mark.parametrize("length", [1, 3, 4, 5, 17])
@@ -31,6 +31,34 @@ def test_random_run_is_consecutive_or_repeats_a_short_tracklet():
         run = random_run(10, 4, rng)
         assert np.all(np.diff(run) == 1) and 0 <= run[0] <= 6
     assert random_run(3, 7, rng).tolist() == [0, 1, 2, 0, 1, 2, 0]
+
+
+@pytest.mark.parametrize("name", sorted(TRAIN_SAMPLING))
+@pytest.mark.parametrize("length", [1, 3, 4, 9, 60])
+def test_every_training_sampling_returns_seq_len_sorted_positions_inside_the_tracklet(name, length):
+    rng = np.random.default_rng(length)
+    for _ in range(20):
+        positions = TRAIN_SAMPLING[name](length, 6, rng)
+        assert len(positions) == 6 and positions.min() >= 0 and positions.max() < length
+        if name != "run" or length >= 6:  # a run of a short tracklet wraps around (0 1 2 0 1 2)
+            assert np.all(np.diff(positions) >= 0)
+
+
+def test_random_subset_draws_distinct_frames_from_the_whole_tracklet():
+    rng = np.random.default_rng(1)
+    draws = [random_subset(60, 4, rng) for _ in range(200)]
+    assert all(len(set(d.tolist())) == 4 for d in draws)
+    assert np.mean([d[-1] - d[0] for d in draws]) > 20  # spread out, unlike a run of 4 (span 3)
+    assert len({tuple(d) for d in draws}) > 150  # and not the same few subsets
+
+
+def test_evenly_spaced_takes_one_frame_from_each_equal_segment():
+    rng = np.random.default_rng(2)
+    draws = [evenly_spaced(40, 4, rng) for _ in range(100)]
+    for positions in draws:
+        assert [int(p) // 10 for p in positions] == [0, 1, 2, 3]
+        assert len(set(np.diff(positions).tolist())) <= 2  # equal steps, up to rounding
+    assert len({d[0] for d in draws}) == 10  # the phase varies over the whole first segment
 
 
 def test_identity_sampler_gives_p_identities_with_k_clips():
@@ -117,3 +145,56 @@ def test_dense_clip_dataset_holds_the_dense_clips_of_each_tracklet_in_order(tmp_
     images, flows, owner = dataset[len(dataset) - 1]
     want_images, _ = store.read_clip(int(chosen[-1]), expected[-1][1])
     assert owner == 2 and images.shape[0] == 3 and np.array_equal(images.numpy().transpose(0, 2, 3, 1), want_images)
+
+
+def marked_clip(t=16, h=8, w=6):
+    """A clip whose every frame is left-right asymmetric in both images and flow."""
+    images = np.broadcast_to(np.arange(w, dtype=np.uint8)[None, None, :, None] * 10, (t, h, w, 3)).copy()
+    flows = np.stack([np.broadcast_to(np.arange(w, dtype=np.float32) + 1, (t, h, w))] * 2, axis=1).copy()
+    return images, flows
+
+
+@pytest.mark.parametrize("per_frame", [False, True])
+def test_flip_is_drawn_per_clip_or_per_frame_and_shared_by_image_and_flow(per_frame):
+    images, flows = marked_clip()
+    augment = ClipAugment(flip_p=0.5, pad_fraction=0, erase_p=0, per_frame=per_frame)
+    seen = set()
+    for seed in range(5):
+        out_images, out_flows = augment(images, flows, np.random.default_rng(seed))
+        flipped = out_images[:, 0, 0, 0] > out_images[:, 0, -1, 0]  # mirrored frames fall from left to right
+        for t in range(len(images)):
+            expected_images, expected_flows = hflip(images[t : t + 1], flows[t : t + 1]) if flipped[t] else (images[t : t + 1], flows[t : t + 1])
+            np.testing.assert_array_equal(out_images[t : t + 1], expected_images)
+            np.testing.assert_array_equal(out_flows[t : t + 1], expected_flows)  # u negated with the flip
+        seen.add(tuple(sorted(set(flipped.tolist()))))
+    # per clip: every frame alike, flipped in some clips and not in others; per frame: each clip mixes both
+    assert seen == ({(False, True)} if per_frame else {(False,), (True,)})
+
+
+def test_per_frame_crops_and_erasing_differ_across_frames_but_match_across_modalities():
+    images, flows = clip(t=8, h=32, w=16)
+    h, w = images.shape[1:3]
+    ramp = (np.arange(h)[:, None] * w + np.arange(w)[None, :]).astype(np.float32) + 1
+    images[..., 0] = (ramp % 250).astype(np.uint8)
+    flows[:, 1] = ramp  # v carries the position (a flip would only negate u)
+    augment = ClipAugment(flip_p=0, pad_fraction=0.25, erase_p=1.0, per_frame=True)
+    out_images, out_flows = augment(images, flows, np.random.default_rng(3))
+    v = out_flows[:, 1]
+    kept = v != 0  # neither padding nor erased
+    np.testing.assert_array_equal(out_images[..., 0][kept], (v[kept] % 250).astype(np.uint8))
+    first_visible = [v[t][kept[t]].min() for t in range(len(v))]
+    assert len(set(first_visible)) > 1  # each frame has its own crop offset
+    erased_masks = {kept[t].tobytes() for t in range(len(v))}
+    assert len(erased_masks) > 1
+
+
+def test_train_clips_draw_frames_with_the_named_sampling(tmp_path):
+    from helpers_store import write_tiny_store
+    from reid.data.clips import TrainClips
+
+    store = write_tiny_store(tmp_path / "tiny.h5")
+    for name in TRAIN_SAMPLING:
+        images, flows, label = TrainClips(store, seq_len=3, sampling=name)[(0, 0)]
+        assert images.shape[:2] == (3, 3) and flows.shape[:2] == (3, 2)
+    with pytest.raises(ValueError, match="unknown sampling 'dense'"):
+        TrainClips(store, sampling="dense")

@@ -147,3 +147,20 @@ def test_resume_before_the_first_checkpoint_starts_afresh(tmp_path):
     assert "no checkpoint to resume yet" in result.output
     assert load_checkpoint(run / "last.pt")["epoch"] == 1
     assert "9.9" not in (run / "metrics.csv").read_text()
+
+
+def test_recipe_settings_reach_the_run_and_bad_choices_are_refused(tmp_path):
+    store = write_tiny_store(tmp_path / "tiny.h5")
+    run = tmp_path / "run"
+    recipe = ["--augment", "frame", "--sampling", "evenly", "--erase-p", "0.25", "--crop-pad", "0.125",
+              "--eval-metric", "cosine"]
+    result = invoke(["train", "--store", str(store), "--out", str(run), "--epochs", "1", *TINY, *recipe])
+    assert result.exit_code == 0, result.output
+    import yaml
+
+    config = yaml.safe_load((run / "config.yaml").read_text())
+    recorded = tuple(config[k] for k in ("augment", "sampling", "erase_p", "crop_pad", "eval_metric"))
+    assert recorded == ("frame", "evenly", 0.25, 0.125, "cosine")
+    for bad in (["--sampling", "dense"], ["--augment", "tracklet"], ["--erase-p", "1.5"], ["--eval-metric", "l1"]):
+        refused = invoke(["train", "--store", str(store), "--out", str(tmp_path / "other"), *TINY, *bad])
+        assert refused.exit_code == 2 and bad[0] in refused.output

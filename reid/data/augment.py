@@ -3,6 +3,11 @@
 Flow is a geometric quantity, so the augmentations must keep it consistent with the
 images: a horizontal flip mirrors the pixels AND negates u; a crop moves both maps
 alike (translation leaves flow values unchanged); erasing blanks the same region in both.
+
+The draw is made once per frame (``per_frame=True``, the default: the paper's baseline code
+[16] and torchreid transform each frame on its own, and docs/results-synthetic.md measures it
+ahead) or once per clip (every frame flipped, shifted and erased alike); the image and flow
+of one frame always share it.
 """
 
 from __future__ import annotations
@@ -21,8 +26,16 @@ class ClipAugment:
     erase_p: float = 0.5
     erase_area: tuple[float, float] = (0.02, 0.4)
     erase_ratio: tuple[float, float] = (0.3, 3.3)
+    per_frame: bool = True
 
     def __call__(self, images: np.ndarray, flows: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        if not self.per_frame:
+            return self._one_draw(images, flows, rng)
+        frames = [self._one_draw(images[t : t + 1], flows[t : t + 1], rng) for t in range(len(images))]
+        return np.concatenate([f[0] for f in frames]), np.concatenate([f[1] for f in frames])
+
+    def _one_draw(self, images: np.ndarray, flows: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Flip, shift and erase every frame given with the same random draw."""
         if rng.random() < self.flip_p:
             images, flows = hflip(images, flows)
         pad = round(self.pad_fraction * images.shape[2])

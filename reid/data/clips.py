@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 
 from flowprep.store import StoreReader, open_store
 from reid.data.augment import ClipAugment
-from reid.data.sampling import dense_clip, random_run
+from reid.data.sampling import TRAIN_SAMPLING, dense_clip
 
 
 def _to_tensors(images: np.ndarray, flows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -26,14 +26,19 @@ def _to_tensors(images: np.ndarray, flows: np.ndarray) -> tuple[torch.Tensor, to
 
 
 class TrainClips(Dataset):
-    """Training tracklets: item i is a random run of ``seq_len`` frames of tracklet i, augmented.
+    """Training tracklets: item i is a random clip of ``seq_len`` frames of tracklet i, augmented.
+
+    ``sampling`` names how the clip's frames are drawn (``reid.data.sampling.TRAIN_SAMPLING``).
 
     Labels are the train identities renumbered 0..C-1 (``label_of_pid`` keeps the map).
     Randomness comes from a generator seeded by (seed, epoch, index), so a resumed run
     draws exactly the clips the uninterrupted run would have drawn.
     """
 
-    def __init__(self, store: StoreReader | str | Path, seq_len: int = 4, augment: ClipAugment | None = ClipAugment(), seed: int = 0):
+    def __init__(self, store: StoreReader | str | Path, seq_len: int = 4, augment: ClipAugment | None = ClipAugment(),
+                 seed: int = 0, sampling: str = "random"):
+        if sampling not in TRAIN_SAMPLING:
+            raise ValueError(f"unknown sampling {sampling!r}: expected one of {', '.join(TRAIN_SAMPLING)}")
         self.store = store if isinstance(store, StoreReader) else open_store(store)
         self.indices = self.store.tracklets.of_role("train")
         pids = self.store.tracklets.pid[self.indices]
@@ -41,6 +46,7 @@ class TrainClips(Dataset):
         self.label_of_pid = {int(p): i for i, p in enumerate(self.pids)}
         self.labels = np.array([self.label_of_pid[int(p)] for p in pids], dtype=np.int64)
         self.seq_len, self.augment, self.seed = seq_len, augment, seed
+        self.sample_positions = TRAIN_SAMPLING[sampling]
 
     @property
     def num_classes(self) -> int:
@@ -54,7 +60,7 @@ class TrainClips(Dataset):
         i, epoch = key
         rng = np.random.default_rng([self.seed, epoch, i])
         tracklet = int(self.indices[i])
-        positions = random_run(int(self.store.tracklets.frame_count[tracklet]), self.seq_len, rng)
+        positions = self.sample_positions(int(self.store.tracklets.frame_count[tracklet]), self.seq_len, rng)
         images, flows = self.store.read_clip(tracklet, positions)
         if self.augment is not None:
             images, flows = self.augment(images, flows, rng)

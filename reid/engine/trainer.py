@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader
 
 from flowprep.integrity import check_before_use
 from flowprep.store import open_store
+from reid.data.augment import ClipAugment
 from reid.data.clips import TrainClips
 from reid.data.device import prepare_batch
 from reid.data.samplers import IdentityBatchSampler
@@ -140,7 +141,8 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         self.store = open_store(cfg.store)
         check_before_use(self.store)
-        self.dataset = TrainClips(self.store, seq_len=cfg.seq_len, seed=cfg.seed)
+        augment = ClipAugment(per_frame=cfg.augment == "frame", erase_p=cfg.erase_p, pad_fraction=cfg.crop_pad)
+        self.dataset = TrainClips(self.store, seq_len=cfg.seq_len, augment=augment, seed=cfg.seed, sampling=cfg.sampling)
         if self.dataset.num_classes < 2:
             raise ReidError(f"{cfg.store}: needs at least 2 training identities, has {self.dataset.num_classes}")
         self.model_config = cfg.model_config(self.dataset.num_classes)
@@ -311,7 +313,7 @@ class Trainer:
 
     def _evaluate(self) -> Evaluation:
         return evaluate_model(self.model, self.store, seq_len=self.cfg.seq_len, device=self.device,
-                              workers=min(self.cfg.workers, 4), amp=self.cfg.amp)
+                              metric=self.cfg.eval_metric, workers=min(self.cfg.workers, 4), amp=self.cfg.amp)
 
     def _checkpoint(self, epoch: int, evaluation: Evaluation | None) -> None:
         improved = evaluation is not None and evaluation.result.mAP > self.best_map
