@@ -51,7 +51,7 @@ def test_vtest_tracks_become_a_gallery_store(tmp_path):
         _, flows = reader.read_clip(first, range(5))
     assert np.abs(flows).max() > 0.1  # people walk: the crops show motion
     shown = flowprep("show", str(store), "--tracklet", f"vtest_id{min(boxes)}", "--out", str(tmp_path / "flow.png"))
-    assert "vtest_id" in shown and cv2.imread(str(tmp_path / "flow.png")).shape[0] == 2 * 64
+    assert "vtest_id" in shown and cv2.imread(str(tmp_path / "flow.png")).shape[0] == 2 * 128  # frames above flow, 64 px tiles shown at 128
 
 
 def write_sequence(root: Path, name: str, tracks: str, frames: int = 4, ground_truth: bool = False) -> Path:
