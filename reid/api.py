@@ -75,8 +75,8 @@ def load_model(checkpoint: str | os.PathLike, device: str | torch.device = "cpu"
 
 
 def training_encoding(state: dict, checkpoint: Path) -> StoreMeta | None:
-    """How the checkpoint's training store encoded frames and flow: from its run record, else from the store."""
-    facts = (state.get("run") or {}).get("store")
+    """How the checkpoint's training store encoded frames and flow: from its store record, else from the store."""
+    facts = state.get("store")
     if facts:
         keys = ("dataset", "flow_method", "flow_params", "height", "width", "jpeg_quality", "flow_codec", "flow_step")
         return StoreMeta(**{key: facts[key] for key in keys})

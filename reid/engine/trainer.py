@@ -25,7 +25,6 @@ from reid.data.augment import ClipAugment
 from reid.data.clips import TrainClips
 from reid.data.device import prepare_batch
 from reid.data.samplers import IdentityBatchSampler
-from reid.data.store_record import describe_store
 from reid.config import default_out, resolve
 from reid.engine.checkpoint import (check_model_config, load_checkpoint, load_matching_weights, restore_rng_state,
                                     rng_state, save_checkpoint)
@@ -328,7 +327,7 @@ class Trainer:
             "rng": rng_state(),
             "config": asdict(self.cfg),
             "model_config": self.model_config,
-            "store": describe_store(self.store),
+            "store": self.facts["store"],  # the run record's own description, which evaluate checks
             "run": self.facts,
         }
         save_checkpoint(self.out / "last.pt", payload)
