@@ -9,7 +9,8 @@ tracklet and writes one HDF5 store of aligned image/flow clips that the
         images, flows = store.read_clip(0, range(4))   # RGB (4, H, W, 3), flow (4, 2, H, W) in pixels
 """
 
-__version__ = "0.1.0"
+from flowreid import __version__
+
 __all__ = ["__version__", "open_store"]
 
 

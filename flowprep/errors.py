@@ -1,7 +1,9 @@
-"""Errors that the command line reports as one line, without a traceback."""
+"""Errors of the flowprep stage that the command line reports as one line, without a traceback."""
+
+from flowreid.errors import UserError
 
 
-class FlowprepError(Exception):
+class FlowprepError(UserError):
     """A problem with the user's input or environment, explained in one line."""
 
 
