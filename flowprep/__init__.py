@@ -7,16 +7,37 @@ tracklet and writes one HDF5 store of aligned image/flow clips that the
     from flowprep import open_store
     with open_store("mars.h5") as store:
         images, flows = store.read_clip(0, range(4))   # RGB (4, H, W, 3), flow (4, 2, H, W) in pixels
+
+The names below are flowprep's whole public interface, and the only names ``reid`` imports from
+it: the store reader, and the flow estimator interface that turns frames from outside any dataset
+into what a store holds (``flowprep.encode``). Each is imported on first use, so ``import flowprep``
+pulls in neither h5py, OpenCV nor torch and every command starts fast.
 """
+
+import importlib
 
 from flowreid import __version__
 
-__all__ = ["__version__", "open_store"]
+# public name -> the module that defines it
+_PUBLIC = {
+    # the store reader
+    "open_store": "flowprep.store",
+    "StoreReader": "flowprep.store",
+    "StoreMeta": "flowprep.store",
+    "TrackletIndex": "flowprep.store",
+    "ROLES": "flowprep.store",
+    "StoreError": "flowprep.errors",
+    # the flow estimator interface
+    "load_tracklet": "flowprep.frames",
+    "store_estimator": "flowprep.encode",
+    "tracklet_flow": "flowprep.flow",
+    "as_stored": "flowprep.encode",
+}
+
+__all__ = ["__version__", *_PUBLIC]
 
 
 def __getattr__(name: str):
-    if name == "open_store":  # imported on first use: h5py stays out of every command's start-up
-        from flowprep.store import open_store
-
-        return open_store
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
     raise AttributeError(f"module 'flowprep' has no attribute {name!r}")

@@ -17,13 +17,14 @@ from typing import Callable, Iterable, Iterator, Sequence
 from flowprep.codec import FrameCodec
 from flowprep.datasets import open_dataset
 from flowprep.datasets.base import Tracklet
+from flowprep.encode import encode_tracklet
 from flowprep.errors import FlowprepError
 from flowprep.flow import flows_for_tracklets
 from flowprep.frames import LoadedFrames, load_frames
-from flowprep.outputs import writable_folder
 from flowprep.parts import PartsJournal, RunLock
 from flowprep.shards import Shard
 from flowprep.store import EncodedTracklet, StoreMeta
+from flowreid.outputs import writable_folder
 
 Chunk = list[tuple[int, Tracklet]]  # (position in the dataset's tracklet list, tracklet)
 
@@ -74,17 +75,6 @@ def make_chunks(items: Sequence[tuple[int, Tracklet]], min_frames: int) -> list[
 
 def _load_chunk(chunk: Chunk, codec: FrameCodec) -> list[LoadedFrames]:
     return [load_frames(t.frames, codec.height, codec.width) for _, t in chunk]
-
-
-def encode_tracklet(codec: FrameCodec, frames: LoadedFrames, flow, *, name: str, order: int, pid: int, camid: int,
-                    role: str) -> EncodedTracklet:
-    """A tracklet's frames and flow as the store holds them (source JPEGs of the stored size kept as they are)."""
-    return EncodedTracklet(
-        name=name, order=order, pid=pid, camid=camid, role=role, frame_names=frames.names,
-        images=[kept or codec.encode_image(image) for image, kept in zip(frames.frames, frames.jpeg_files)],
-        flows=[codec.encode_flow(f) for f in flow],
-        skipped=frames.skipped,
-    )
 
 
 def _encode_chunk(chunk: Chunk, loaded: list[LoadedFrames], flows: list, codec: FrameCodec) -> list[EncodedTracklet]:

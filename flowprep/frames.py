@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Sequence, Union
 
 import cv2
 import numpy as np
@@ -72,3 +72,14 @@ def load_frames(paths: Sequence[Path], height: int, width: int) -> LoadedFrames:
         jpeg_files.append(kept)
     array = np.stack(frames) if frames else np.empty((0, height, width, 3), np.uint8)
     return LoadedFrames(names, array, skipped, jpeg_files)
+
+
+TrackletFrames = Union[Sequence[Path], Sequence[np.ndarray], np.ndarray]
+
+
+def load_tracklet(frames: TrackletFrames, height: int, width: int) -> LoadedFrames:
+    """A tracklet given as frame files or as RGB uint8 arrays (T, H, W, 3), fitted to ``height x width``."""
+    if len(frames) and isinstance(frames[0], np.ndarray):
+        bgr = [fit_frame(cv2.cvtColor(np.asarray(f, np.uint8), cv2.COLOR_RGB2BGR), height, width) for f in frames]
+        return LoadedFrames([f"frame{i}" for i in range(len(bgr))], np.stack(bgr), [], [None] * len(bgr))
+    return load_frames([Path(f) for f in frames], height, width)

@@ -10,7 +10,7 @@ The Python API (imported on first use, so the command line starts fast)::
 ``reid.metrics.evaluate`` turns a distance matrix into CMC and mAP.
 """
 
-from flowprep import __version__
+from flowreid import __version__
 
 __all__ = ["FeatureExtractor", "__version__", "load_model"]
 

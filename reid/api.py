@@ -29,10 +29,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from flowprep.extract import encode_tracklet
-from flowprep.frames import LoadedFrames, fit_frame, load_frames
-from flowprep.store import StoreMeta, StoreReader, open_store
-from reid.data.clips import _to_tensors
+from flowprep import StoreMeta, StoreReader, as_stored, load_tracklet, open_store, store_estimator, tracklet_flow
+from reid.data.clips import clip_tensors
 from reid.data.device import prepare_batch
 from reid.data.sampling import dense_clips
 from reid.engine.checkpoint import load_checkpoint
@@ -42,7 +40,6 @@ from reid.errors import ReidError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 NUMBER = re.compile(r"\d+")
-LITEFLOWNET_FILE_KEYS = ("weights", "weights_sha256")  # recorded by extraction; not estimator parameters
 
 Frames = Union[str, os.PathLike, Sequence[Union[str, os.PathLike]], Sequence[np.ndarray], np.ndarray]
 
@@ -141,7 +138,9 @@ class FeatureExtractor:
         if meta is None:
             raise ReidError(f"{self.checkpoint}: does not record how its training store encoded frames; "
                             "pass like=open_store(STORE).meta")
-        loaded = self._frames(frames, meta)
+        if isinstance(frames, (str, os.PathLike)):
+            frames = frame_files(frames)
+        loaded = load_tracklet(frames, meta.height, meta.width)
         if len(loaded.frames) == 0:
             reasons = "; ".join(f"{name}: {why}" for name, why in loaded.skipped[:3])
             raise ReidError(f"no readable frame in the tracklet ({reasons})")
@@ -150,15 +149,11 @@ class FeatureExtractor:
                 raise ReidError(f"{len(flows)} flow fields for {len(loaded.frames)} readable frames")
             flow = np.stack([fit_flow(f, meta.height, meta.width) for f in flows])
         elif getattr(self.model, "needs_flow", True):
-            from flowprep.flow import tracklet_flow
-
             flow = tracklet_flow(self._estimator(meta), loaded.frames)
         else:  # a one-stream model never looks at the flow
             flow = np.zeros((len(loaded.frames), 2, meta.height, meta.width), np.float32)
-        codec = meta.codec
-        encoded = encode_tracklet(codec, loaded, flow, name="tracklet", order=0, pid=-1, camid=-1, role="query")
-        return Tracklet(np.stack([codec.decode_image(data) for data in encoded.images]),
-                        np.stack([codec.decode_flow(data) for data in encoded.flows]), loaded.skipped)
+        images, stored_flow = as_stored(meta, loaded, flow)
+        return Tracklet(images, stored_flow, loaded.skipped)
 
     @torch.no_grad()
     def embed(self, tracklet: Tracklet) -> torch.Tensor:
@@ -166,7 +161,7 @@ class FeatureExtractor:
         clips = dense_clips(len(tracklet.images), self.seq_len)
         total = None
         for start in range(0, len(clips), self.batch_size):
-            pairs = [_to_tensors(tracklet.images[p], tracklet.flows[p]) for p in clips[start:start + self.batch_size]]
+            pairs = [clip_tensors(tracklet.images[p], tracklet.flows[p]) for p in clips[start:start + self.batch_size]]
             images, flows = prepare_batch(torch.stack([i for i, _ in pairs]), torch.stack([f for _, f in pairs]),
                                           self.device)
             summed = self.model(images, flows).embedding.float().sum(dim=0)
@@ -188,36 +183,9 @@ class FeatureExtractor:
         return extract_features(self.model, store, chosen, seq_len=self.seq_len, device=self.device,
                                 batch_size=self.batch_size, workers=workers).cpu()
 
-    def _frames(self, frames: Frames, meta: StoreMeta) -> LoadedFrames:
-        if isinstance(frames, (str, os.PathLike)):
-            frames = frame_files(frames)
-        if len(frames) and isinstance(frames[0], np.ndarray):
-            bgr = [fit_frame(cv2.cvtColor(np.asarray(f, np.uint8), cv2.COLOR_RGB2BGR), meta.height, meta.width)
-                   for f in frames]
-            return LoadedFrames([f"frame{i}" for i in range(len(bgr))], np.stack(bgr), [], [None] * len(bgr))
-        return load_frames([Path(f) for f in frames], meta.height, meta.width)
-
     def _estimator(self, meta: StoreMeta):
         """The store's flow method with its recorded parameters (one instance per method and parameters)."""
         key = json.dumps([meta.flow_method, meta.flow_params], sort_keys=True)
         if key not in self._estimators:
-            from flowprep.flow import create_estimator
-
-            params = {k: v for k, v in meta.flow_params.items() if k not in LITEFLOWNET_FILE_KEYS}
-            weights = self._liteflownet_weights(meta) if meta.flow_method == "liteflownet" else None
-            estimator = create_estimator(meta.flow_method, device=str(self.device), weights=weights, **params)
-            recorded = meta.flow_params.get("weights_sha256")
-            if recorded and estimator.params.get("weights_sha256") != recorded:
-                raise ReidError(f"{weights}: not the LiteFlowNet weights the store's flow was computed with "
-                                f"(sha256 {estimator.params.get('weights_sha256', '?')[:12]}..., the store recorded "
-                                f"{meta.flow_params.get('weights')} {recorded[:12]}...)")
-            self._estimators[key] = estimator
+            self._estimators[key] = store_estimator(meta, device=str(self.device), weights=self.flow_weights)
         return self._estimators[key]
-
-    def _liteflownet_weights(self, meta: StoreMeta) -> Path | None:
-        from flowprep.weights import default_liteflownet_weights, find_weights
-
-        if self.flow_weights is not None:
-            return self.flow_weights
-        name = meta.flow_params.get("weights")
-        return (find_weights((name,)) if name else None) or default_liteflownet_weights()

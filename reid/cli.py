@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from flowprep import __version__
-from flowprep.cli import LazyGroup, run_group
+from flowreid import __version__
+from flowreid.cli import LazyGroup, run_group
 
 COMMANDS = {
     "train": "train",

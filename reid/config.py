@@ -71,7 +71,7 @@ def resolve(cfg: TrainConfig, device: str, *, weights: bool = True) -> TrainConf
 
     ``weights=False`` leaves ``pretrained`` as recorded (a resumed run takes its weights from the checkpoint).
     """
-    from flowprep.workers import default_workers
+    from flowreid.options import default_workers
 
     return replace(
         cfg,

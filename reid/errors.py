@@ -1,10 +1,10 @@
 """Errors of the reid stage that the command line reports as one line."""
 
-from flowprep.errors import FlowprepError
+from flowreid.errors import UserError
 
 
-class ReidError(FlowprepError):
-    """A user-facing problem in training, evaluation or model loading."""
+class ReidError(UserError):
+    """A user-facing problem in training, evaluation or model loading (a sibling of ``FlowprepError``)."""
 
 
 class CheckpointError(ReidError):

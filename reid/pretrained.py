@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flowprep.weights import find_weights, weight_dirs
+from flowreid.weights import find_weights, weight_dirs
 from reid.errors import ReidError
 
 def _timm(name: str) -> tuple[str, ...]:

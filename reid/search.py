@@ -25,12 +25,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from flowprep.store import StoreReader
+from flowprep import StoreReader
 from reid.api import FeatureExtractor, frame_files
 from reid.distance import pairwise_distance
 from reid.engine.record import file_sha256
 from reid.errors import ReidError
-from reid.visualize.ranks import QUERY_FRAMES, Match, spread_positions, store_matches
+from reid.ranking import QUERY_FRAMES, Match, spread_positions, store_matches
 
 CACHE_FORMAT = 1
 PROGRESS_STEPS = 20  # the gallery is embedded in this many parts (at least 64 tracklets each) to show progress

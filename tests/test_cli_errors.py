@@ -305,7 +305,7 @@ def test_long_steps_show_progress_on_a_terminal_unless_quiet(command, run, tmp_p
 
 
 def test_extract_accepts_workers_0_and_the_default_is_the_cores_at_most_4(shards, monkeypatch):
-    from flowprep.workers import default_workers
+    from flowreid.options import default_workers
 
     assert all(shard.is_file() for shard in shards)  # both extracted with --workers 0
     for cores, expected in ((1, 1), (2, 2), (64, 4), (None, 1)):

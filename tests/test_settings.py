@@ -120,7 +120,7 @@ def test_every_shipped_config_loads_into_a_train_config(path):
 
 
 def test_resolving_leaves_nothing_to_chance(tmp_path):
-    from flowprep.workers import default_workers
+    from flowreid.options import default_workers
     from reid.config import resolve
 
     cfg = resolve(TrainConfig(store="s.h5", backbone="resnet_tiny"), "cpu")

@@ -10,9 +10,9 @@ import click
 from flowprep.datasets import DATASETS
 from flowprep.errors import FlowprepError
 from flowprep.flow import FLOW_METHODS
-from flowprep.options import parse_size
 from flowprep.weights import default_liteflownet_weights
-from flowprep.workers import default_workers
+from flowreid.options import parse_size
+from flowreid.options import default_workers
 
 if TYPE_CHECKING:
     from flowprep.datasets.base import DatasetAdapter

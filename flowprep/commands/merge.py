@@ -17,8 +17,8 @@ def command(out: Path, shards: tuple[Path, ...], overwrite: bool) -> None:
     A missing, repeated or foreign shard is refused, naming it.
     """
     from flowprep.errors import FlowprepError
-    from flowprep.outputs import writable_file
     from flowprep.shards import merge_shards
+    from flowreid.outputs import writable_file
 
     if out.exists() and not overwrite:
         raise FlowprepError(f"{out}: store exists; pass --overwrite to replace it")

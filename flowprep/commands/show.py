@@ -31,9 +31,9 @@ def command(store: Path, key: str, out: Path, max_frames: int, max_flow: float |
     import numpy as np
 
     from flowprep.errors import FlowprepError
-    from flowprep.flowviz import flow_to_rgb, wheel_legend
-    from flowprep.outputs import image_file
     from flowprep.store import open_store
+    from flowreid.flowcolor import flow_to_rgb, wheel_legend
+    from flowreid.outputs import image_file
 
     image_file(out)
     with open_store(store) as reader:

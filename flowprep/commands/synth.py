@@ -61,8 +61,8 @@ def command(layout: str, out: Path, identities: int | None, cameras: int | None,
 
 def _write_like(layout: str, out: Path, like: Path, identities: int | None, cameras: int | None, fraction: float,
                 frame_size: str, seed: int):
-    from flowprep.options import parse_size
     from flowprep.synth.like import write_like
+    from flowreid.options import parse_size
 
     if layout != "mars":
         raise click.UsageError("--like reads an official MARS info/ folder: use it with --layout mars")

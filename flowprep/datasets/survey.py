@@ -15,7 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from flowprep.datasets.base import ROLES, Tracklet
-from flowprep.datasets.protocols import protocol_gallery
+from flowreid.protocols import protocol_gallery
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from flowprep.datasets.protocols import PROTOCOLS
-from flowprep.errors import FlowprepError
+from flowreid.protocols import PROTOCOLS
+from reid.errors import ReidError
 
 if TYPE_CHECKING:
-    from flowprep.store import StoreMeta, StoreReader
+    from flowprep import StoreMeta, StoreReader
 
 
 SPLIT_FIELD = "{split}"
@@ -25,12 +25,12 @@ def _fill(pattern: Path, split: int | None) -> Path:
 def _check_split_options(store: Path, checkpoint: Path, split: int | None, all_splits: bool) -> None:
     """Refuse split options that would be ignored or would evaluate one store ten times."""
     if all_splits and split is not None:
-        raise FlowprepError("--split and --all-splits contradict each other: pass one")
+        raise ReidError("--split and --all-splits contradict each other: pass one")
     for option, path in (("--store", store), ("--checkpoint", checkpoint)):
         if SPLIT_FIELD in str(path) and split is None and not all_splits:
-            raise FlowprepError(f"{option} {path} has {SPLIT_FIELD}: pass --split K or --all-splits")
+            raise ReidError(f"{option} {path} has {SPLIT_FIELD}: pass --split K or --all-splits")
     if all_splits and SPLIT_FIELD not in str(store):
-        raise FlowprepError(f"--all-splits needs {SPLIT_FIELD} in --store (one store per split), got {store}")
+        raise ReidError(f"--all-splits needs {SPLIT_FIELD} in --store (one store per split), got {store}")
 
 
 def _check_store_split(reader: StoreReader, split: int | None) -> None:
@@ -39,10 +39,10 @@ def _check_store_split(reader: StoreReader, split: int | None) -> None:
     if split is None:
         return
     if recorded < 0:
-        raise FlowprepError(f"{reader.path}: records no split ({reader.meta.dataset} store); drop --split, "
+        raise ReidError(f"{reader.path}: records no split ({reader.meta.dataset} store); drop --split, "
                             "or re-extract it with flowprep extract --split K")
     if recorded != split:
-        raise FlowprepError(f"{reader.path}: holds split {recorded}, not split {split}; pass that split's store "
+        raise ReidError(f"{reader.path}: holds split {recorded}, not split {split}; pass that split's store "
                             f"(e.g. --store with {SPLIT_FIELD})")
 
 
@@ -84,8 +84,8 @@ def command(store, checkpoint, protocol, metric, rerank, k1, k2, lambda_value, s
     A checkpoint trained on a store of another frame size, flow method, flow codec or split
     (same dataset) is refused unless --allow-store-mismatch is given.
     """
-    from flowprep.store import open_store
-    from flowprep.workers import default_workers
+    from flowprep import open_store
+    from flowreid.options import default_workers
     from reid.engine.evaluation import evaluate_model
     from reid.engine.inference import load_trained_model
     from reid.engine.trainer import resolve_device

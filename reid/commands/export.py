@@ -11,8 +11,7 @@ def frame_size(run_config: dict, checkpoint: Path, size: tuple[int, int] | None)
     """--size, else the size of the store the checkpoint was trained on."""
     if size is not None:
         return size
-    from flowprep.errors import StoreError
-    from flowprep.store import open_store
+    from flowprep import StoreError, open_store
     from reid.errors import ReidError
 
     store = run_config.get("store")
@@ -26,7 +25,7 @@ def frame_size(run_config: dict, checkpoint: Path, size: tuple[int, int] | None)
 
 
 def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
-    from flowprep.options import parse_size
+    from flowreid.options import parse_size
 
     return None if value is None else parse_size(value)
 
@@ -54,7 +53,7 @@ def command(checkpoint, fmt, out, seq_len, size) -> None:
     """
     import torch
 
-    from flowprep.outputs import writable_file
+    from flowreid.outputs import writable_file
     from reid.engine.inference import load_trained_model
     from reid.export import export_model
 

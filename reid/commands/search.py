@@ -42,8 +42,8 @@ def command(gallery, checkpoint, query, top, out, metric, weights, seq_len, batc
     embeddings are cached beside the store (<store>.features-<key>.pt) and recomputed
     when the checkpoint or the store changes; a store in a read-only folder is searched without a cache.
     """
-    from flowprep.store import open_store
-    from flowprep.workers import default_workers
+    from flowprep import open_store
+    from flowreid.options import default_workers
     from reid.api import FeatureExtractor
     from reid.search import search
     from reid.visualize.canvas import save_png

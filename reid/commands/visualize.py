@@ -46,16 +46,17 @@ def ranks(store, checkpoint, out, queries, top, metric, seq_len, batch_size, wor
     import numpy as np
     from tqdm import tqdm
 
-    from flowprep.outputs import writable_folder
-    from flowprep.store import open_store
-    from flowprep.workers import default_workers
+    from flowprep import open_store
+    from flowreid.options import default_workers
+    from flowreid.outputs import writable_folder
     from reid.distance import pairwise_distance
     from reid.engine.evaluation import QueryGallery
     from reid.engine.features import extract_features
     from reid.engine.inference import load_trained_model
     from reid.engine.trainer import resolve_device
+    from reid.ranking import QUERY_FRAMES, spread_positions, store_matches
     from reid.visualize.canvas import save_png
-    from reid.visualize.ranks import QUERY_FRAMES, rank_picture, spread_positions, store_matches
+    from reid.visualize.ranks import rank_picture
 
     writable_folder(out)
     dev = resolve_device(device)
@@ -98,8 +99,8 @@ def attention(store, checkpoint, key, start, length, out, device, allow_store_mi
     """
     import numpy as np
 
-    from flowprep.outputs import image_file
-    from flowprep.store import open_store
+    from flowprep import open_store
+    from flowreid.outputs import image_file
     from reid.engine.inference import load_trained_model
     from reid.engine.trainer import resolve_device
     from reid.errors import ReidError

@@ -12,13 +12,14 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from flowprep.store import StoreReader, open_store
+from flowprep import StoreReader, open_store
 from reid.data.augment import ClipAugment
 from reid.data.sampling import TRAIN_SAMPLING, dense_clip
 
 
-def _to_tensors(images: np.ndarray, flows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-    # (T,H,W,3) uint8 -> (T,3,H,W) uint8; flow kept at half precision: 0.03 px steps are plenty
+def clip_tensors(images: np.ndarray, flows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """A clip as the loaders hand it over: images (T, H, W, 3) -> (T, 3, H, W) uint8, flow at half
+    precision (0.03 px steps are plenty); ``FeatureExtractor`` feeds the model the same tensors."""
     return (
         torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2))),
         torch.from_numpy(np.ascontiguousarray(flows)).to(torch.float16),
@@ -64,7 +65,7 @@ class TrainClips(Dataset):
         images, flows = self.store.read_clip(tracklet, positions)
         if self.augment is not None:
             images, flows = self.augment(images, flows, rng)
-        return (*_to_tensors(images, flows), int(self.labels[i]))
+        return (*clip_tensors(images, flows), int(self.labels[i]))
 
 
 class DenseClips(Dataset):
@@ -93,4 +94,4 @@ class DenseClips(Dataset):
         owner = int(self.owners[i])
         positions = dense_clip(int(self.lengths[owner]), int(self.starts[i]), self.seq_len)
         images, flows = self.store.read_clip(int(self.tracklets[owner]), positions)
-        return (*_to_tensors(images, flows), owner)
+        return (*clip_tensors(images, flows), owner)

@@ -8,7 +8,7 @@ PRID, test identities were seen in training). Checkpoints keep ``describe_store`
 
 from __future__ import annotations
 
-from flowprep.store import StoreReader
+from flowprep import StoreReader
 
 # settings of the store that change what a model sees; the split only between two stores of one dataset
 # that both record one

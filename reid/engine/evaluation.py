@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from flowprep.datasets.protocols import PROTOCOLS, protocol_gallery, without_legacy_copies
-from flowprep.store import StoreReader, TrackletIndex
+from flowprep import StoreReader, TrackletIndex
+from flowreid.protocols import PROTOCOLS, protocol_gallery, without_legacy_copies
 from reid.distance import pairwise_distance
 from reid.engine.features import extract_features
 from reid.errors import ReidError
@@ -17,7 +17,7 @@ from reid.metrics import RankResult, evaluate
 
 @dataclass(frozen=True)
 class QueryGallery:
-    """Tracklet indices of the query and gallery sets under a protocol (``flowprep.datasets.protocols``)."""
+    """Tracklet indices of the query and gallery sets under a protocol (``flowreid.protocols``)."""
 
     query: np.ndarray
     gallery: np.ndarray

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from flowprep.store import StoreReader
+from flowprep import StoreReader
 from reid.data.clips import DenseClips
 from reid.data.device import prepare_batch
 

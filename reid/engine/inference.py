@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from flowprep.store import StoreReader
+from flowprep import StoreReader
 from reid.data.store_record import require_compatible
 from reid.engine.checkpoint import load_checkpoint
 from reid.engine.config import MODEL_KEYS, build_from_model_config

@@ -17,8 +17,8 @@ from typing import Any
 
 import torch
 
-from flowprep import __version__
-from flowprep.store import StoreReader
+from flowprep import StoreReader
+from flowreid import __version__
 from reid.config import RECORD_KEY
 from reid.data.store_record import describe_store
 from reid.settings import TRAIN_SETTINGS

@@ -6,8 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from flowprep.datasets.base import ROLES
-from flowprep.store import StoreReader
+from flowprep import ROLES, StoreReader
 
 SLOW_ON_CPU = ("resnet50", "se_resnet50", "se_resnet50_timm")
 

@@ -20,7 +20,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from flowprep.integrity import check_before_use
-from flowprep.store import open_store
+from flowprep import open_store
 from reid.data.augment import ClipAugment
 from reid.data.clips import TrainClips
 from reid.data.device import prepare_batch

@@ -16,7 +16,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from flowprep.flowviz import color_wheel
+from flowreid.flowcolor import color_wheel
 from reid.errors import ReidError
 from reid.imagenet import IMAGENET_MEAN, IMAGENET_STD
 

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from flowprep.flowviz import flow_to_rgb
+from flowreid.flowcolor import flow_to_rgb
 from reid.data.device import prepare_batch
 from reid.errors import ReidError
 from reid.visualize.canvas import MIN_CELL_WIDTH, column, display_scale, enlarge, labelled, row

@@ -1,74 +1,23 @@
-"""Ranked lists as pictures: the query clip, then the nearest gallery tracklets, framed
-green (same identity as the query), red (another identity) or grey (identity unknown).
-
-The gallery is filtered the way ``reid evaluate`` filters it (tracklets of the query's
-identity seen by the query's camera are removed), so a picture shows the ranking the
-scores were computed from.
-"""
+"""Ranked lists (``reid.ranking``) as pictures: the query clip, then the nearest gallery
+tracklets, framed green (same identity as the query), red (another identity) or grey
+(identity unknown)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-import torch
 
-from flowprep.store import StoreReader
+from reid.ranking import Match
 from reid.visualize.canvas import (BLUE, GAP, GREEN, GREY, MIN_CELL_WIDTH, RED, display_scale, enlarge, framed,
                                    labelled, row)
 
-QUERY_FRAMES = 4
 SEPARATOR = 16  # white space between the query clip and its matches
 
 
-@dataclass(frozen=True)
-class Match:
-    """One gallery tracklet in a ranked list."""
-
-    name: str
-    pid: int
-    camid: int
-    distance: float
-    frame: np.ndarray  # its representative frame, RGB (H, W, 3)
-    correct: bool | None = None  # None when the query's identity is unknown
-
-    @property
-    def colour(self) -> tuple[int, int, int]:
-        return GREY if self.correct is None else GREEN if self.correct else RED
-
-
-def spread_positions(count: int, wanted: int) -> np.ndarray:
-    """Up to ``wanted`` frame positions spread evenly over a tracklet of ``count`` frames."""
-    return np.unique(np.linspace(0, count - 1, min(wanted, count)).round().astype(int))
-
-
-def ranked_gallery(distances: torch.Tensor, gallery_pids: np.ndarray, gallery_camids: np.ndarray, top: int,
-                   query_pid: int | None = None, query_camid: int | None = None) -> np.ndarray:
-    """Positions in the gallery of the ``top`` nearest tracklets, nearest first (ties: gallery order).
-
-    With the query's identity known, same-identity same-camera tracklets are left out first.
-    """
-    order = torch.sort(distances.detach().cpu(), stable=True).indices.numpy()
-    if query_pid is not None:
-        trivial = (gallery_pids[order] == query_pid) & (gallery_camids[order] == query_camid)
-        order = order[~trivial]
-    return order[:top]
-
-
-def store_matches(reader: StoreReader, gallery: np.ndarray, distances: torch.Tensor, top: int,
-                  query_pid: int | None = None, query_camid: int | None = None) -> list[Match]:
-    """The ``top`` matches of one query among the store tracklets ``gallery``, with their middle frames."""
-    t = reader.tracklets
-    pids, camids = t.pid[gallery], t.camid[gallery]
-    matches = []
-    for position in ranked_gallery(distances, pids, camids, top, query_pid, query_camid):
-        tracklet = int(gallery[position])
-        images, _ = reader.read_clip(tracklet, [int(t.frame_count[tracklet]) // 2])
-        pid = int(pids[position])
-        matches.append(Match(str(t.name[tracklet]), pid, int(camids[position]), float(distances[position]),
-                             images[0], None if query_pid is None else pid == query_pid))
-    return matches
+def match_colour(match: Match) -> tuple[int, int, int]:
+    """Green: the query's identity; red: another identity; grey: the query's identity is unknown."""
+    return GREY if match.correct is None else GREEN if match.correct else RED
 
 
 def rank_picture(query_frames: np.ndarray, query_label: str, matches: Sequence[Match]) -> np.ndarray:
@@ -79,7 +28,7 @@ def rank_picture(query_frames: np.ndarray, query_label: str, matches: Sequence[M
     scale = display_scale(query_frames.shape[1])
     query = [labelled(framed(enlarge(frame, scale), BLUE), ["query", query_label] if i == 0 else ["", ""], MIN_CELL_WIDTH)
              for i, frame in enumerate(query_frames)]
-    ranked = [labelled(framed(enlarge(m.frame, scale), m.colour), [f"#{k} pid {m.pid} cam {m.camid}", f"d {m.distance:.4g}"],
-                       MIN_CELL_WIDTH)
+    ranked = [labelled(framed(enlarge(m.frame, scale), match_colour(m)),
+                       [f"#{k} pid {m.pid} cam {m.camid}", f"d {m.distance:.4g}"], MIN_CELL_WIDTH)
               for k, m in enumerate(matches, 1)]
     return row([row(query, GAP), row(ranked, GAP)], SEPARATOR) if ranked else row(query, GAP)

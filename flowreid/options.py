@@ -1,6 +1,8 @@
-"""Command-line values that several commands share, spelled the same everywhere."""
+"""Command-line values that commands of both stages share, spelled the same everywhere."""
 
 from __future__ import annotations
+
+import os
 
 import click
 
@@ -16,3 +18,8 @@ def parse_size(text: str, option: str = "--size") -> tuple[int, int]:
     if height < MIN_SIDE or width < MIN_SIDE:
         raise click.BadParameter(f"{text}: both sides must be at least {MIN_SIDE} pixels", param_hint=option)
     return height, width
+
+
+def default_workers(limit: int = 4) -> int:
+    """The machine's cores, at most `limit`: more loader workers than cores only adds start-up cost and warnings."""
+    return max(1, min(limit, os.cpu_count() or 1))

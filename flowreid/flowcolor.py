@@ -1,7 +1,8 @@
 """The Middlebury colour coding of optical flow: hue is direction, saturation is speed.
 
-Used by ``flowprep show`` and by the colour-wheel flow encoding of the models, so the
-picture a user looks at is the picture the network can be fed.
+One module for both stages: ``flowprep show`` and ``reid visualize`` draw flow with it, and the
+``colorwheel`` flow encoding of the models (``reid.models.flow_encoding``) feeds the network the
+same wheel, so the picture a user looks at is the picture the network can be fed.
 """
 
 from __future__ import annotations

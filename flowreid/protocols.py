@@ -8,6 +8,9 @@ roles only; the protocol is chosen at evaluation time, here and nowhere else.
 Stores extracted with the removed ``flowprep extract --protocol matlab`` hold a gallery copy of
 each query named ``<query name>#gallery``; ``without_legacy_copies`` drops them, so such a store
 reads as the standard store it contains.
+
+Both stages use them: ``reid evaluate`` ranks under them, and ``flowprep extract --dry-run``
+reports the size of the ``matlab`` gallery before anything is extracted.
 """
 
 from __future__ import annotations
