@@ -9,6 +9,7 @@ import sys
 import click
 
 from flowreid.errors import UserError
+from flowreid.registry import Registry
 
 
 class LazyGroup(click.Group):
@@ -27,6 +28,21 @@ class LazyGroup(click.Group):
             return None
         module = importlib.import_module(f"{self._package}.{self._modules[name]}")
         return module.command
+
+
+class RegistryChoice(click.Choice):
+    """A choice among a registry's names (after ``first``), read when help is shown or a value is
+    checked, not when the command module is imported: start-up stays cheap, and a name registered
+    later is listed and accepted."""
+
+    def __init__(self, registry: Registry, first: tuple[str, ...] = ()):
+        self.registry = registry
+        self.first = first
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return (*self.first, *self.registry.names())
 
 
 def _one_line(message: str) -> str:

@@ -131,8 +131,8 @@ TRAIN_SETTINGS: tuple[Setting, ...] = (
     Setting("backbone", str, "resnet50", "CNN of each stream (se_resnet50: Cadene/timm legacy weights; "
             "se_resnet50_timm: timm seresnet50 weights; resnet_tiny: tests and the CPU demo).",
             MODEL, _registry("reid.models.backbones", "BACKBONES")),
-    Setting("aggregate", str, "weighted", "Temporal aggregation: average pooling, temporal attention, LSTM "
-            "or the paper's weighted addition.", MODEL, _registry("reid.models.aggregators", "AGGREGATORS")),
+    Setting("aggregate", str, "weighted", "Temporal aggregation of the frame features (weighted: the paper's "
+            "weighted addition).", MODEL, _registry("reid.models.aggregators", "AGGREGATORS")),
     Setting("attention_layer", int, 4, "Attention after conv{N}_x (4 = after conv4_x).", MODEL,
             _registry("reid.models.base", "ATTENTION_LAYERS")),
     Setting("last_stride", int, 1, "Stride of the last ResNet stage.", MODEL, (1, 2)),

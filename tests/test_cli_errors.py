@@ -151,7 +151,7 @@ BAD_INPUTS = {
         flowprep_main, ["extract", "--dataset", "mars", "--root", m, "--size", "4x4"], ["--size", "at least 8"]),
     "unknown flow method lists the methods": lambda t, ro, s, c, m, sh: (
         flowprep_main, ["extract", "--dataset", "mars", "--root", m, "--flow", "raft"],
-        ["--flow", "'raft'", "'farneback', 'dis', 'liteflownet'"]),
+        ["--flow", "'raft'", "'dis', 'farneback', 'liteflownet'"]),
     "unknown dataset lists the datasets": lambda t, ro, s, c, m, sh: (
         flowprep_main, ["extract", "--dataset", "market"], ["--dataset", "'duke', 'ilidsvid', 'mars', 'mot', 'prid'"]),
     "missing root names --root and $REID_DATA": lambda t, ro, s, c, m, sh: (

@@ -58,7 +58,7 @@ def test_opencv_call_restores_the_thread_count():
 
 def test_registry_names_and_unknown_method():
     assert set(FLOW_METHODS) == {"farneback", "dis", "liteflownet"}
-    with pytest.raises(FlowprepError, match="farneback, dis, liteflownet"):
+    with pytest.raises(FlowprepError, match="known: dis, farneback, liteflownet"):
         create_estimator("raft")
 
 

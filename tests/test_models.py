@@ -8,7 +8,8 @@ import torch
 from reid.errors import ReidError
 from reid.losses import ReidLoss
 from reid.models import MODELS, build_model
-from reid.models.aggregators import AGGREGATORS, WeightedAddition
+from reid.models.aggregators import AGGREGATORS
+from reid.models.aggregators.weighted import WeightedAddition
 from reid.models.flow_encoding import IMAGENET_MEAN, IMAGENET_STD, build_flow_encoding
 
 NUM_CLASSES = 5
@@ -128,9 +129,9 @@ def test_config_rebuilds_the_same_architecture():
 
 
 def test_bad_configuration_and_inputs_raise_one_line_errors():
-    with pytest.raises(ReidError, match="known: baseline, two-stream, gated-attention, mutual-attention"):
+    with pytest.raises(ReidError, match="known: baseline, gated-attention, mutual-attention, two-stream"):
         build_model("transformer", num_classes=2)
-    with pytest.raises(ReidError, match="known: avg, attention, rnn, weighted"):
+    with pytest.raises(ReidError, match="known: attention, avg, rnn, weighted"):
         tiny("baseline", aggregate="max")
     with pytest.raises(ReidError, match="attention layer"):
         tiny("mutual-attention", attention_layer=1)

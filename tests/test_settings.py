@@ -40,9 +40,9 @@ def test_the_loss_sampler_optimiser_and_schedule_settings_are_options():
 def test_choices_are_read_from_the_registries(monkeypatch):
     monkeypatch.setitem(reid.models.MODELS, "my-net", reid.models.MODELS["baseline"])
     help_text = CliRunner().invoke(cli, ["train", "--help"], terminal_width=200).output
-    assert "[baseline|two-stream|gated-attention|mutual-attention|my-net]" in help_text
+    assert "[baseline|gated-attention|mutual-attention|my-net|two-stream]" in help_text
     assert "[resnet50|se_resnet50|se_resnet50_timm|resnet_tiny]" in help_text
-    assert "[avg|attention|rnn|weighted]" in help_text
+    assert "[attention|avg|rnn|weighted]" in help_text
     assert SETTINGS_BY_NAME["model"].check("my-net") == "my-net"
 
 

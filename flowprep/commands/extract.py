@@ -11,8 +11,8 @@ from flowprep.datasets import DATASETS
 from flowprep.errors import FlowprepError
 from flowprep.flow import FLOW_METHODS
 from flowprep.weights import default_liteflownet_weights
-from flowreid.options import parse_size
-from flowreid.options import default_workers
+from flowreid.cli import RegistryChoice
+from flowreid.options import default_workers, parse_size
 
 if TYPE_CHECKING:
     from flowprep.datasets.base import DatasetAdapter
@@ -74,14 +74,14 @@ def _dry_run(adapter: DatasetAdapter) -> None:
 
 
 @click.command("extract")
-@click.option("--dataset", type=click.Choice(sorted(DATASETS)), required=True,
+@click.option("--dataset", type=RegistryChoice(DATASETS), required=True,
               help="Dataset layout to read (mot: MOTChallenge-style tracker output).")
 @click.option("--root", type=click.Path(path_type=Path), default=None,
               help="Dataset folder in its official layout [default: $REID_DATA/<dataset>, else ./data/<dataset>].")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Store to write; {split} is replaced by the split [default: ./<dataset>.h5, "
                    "./<dataset>-split<K>.h5 for iLIDS-VID/PRID].")
-@click.option("--flow", type=click.Choice(["auto", *FLOW_METHODS]), default="auto", show_default=True,
+@click.option("--flow", type=RegistryChoice(FLOW_METHODS, first=("auto",)), default="auto", show_default=True,
               help="Flow method; auto: liteflownet on a GPU with weights, else dis.")
 @click.option("--weights", type=click.Path(path_type=Path), default=None,
               help="LiteFlowNet weights (network-default.pytorch) [default: $FLOWPREP_WEIGHTS or ./weights/].")

@@ -1,4 +1,9 @@
-"""Dataset adapters: each official directory layout in, a list of tracklets out."""
+"""Dataset adapters: each official directory layout in, a list of tracklets out.
+
+Each adapter module registers its ``DatasetAdapter`` subclass in ``DATASETS`` under the class's
+``name``; a new dataset is one new module here (``flowprep extract --dataset`` lists it from the
+registry). The adapters are imported the first time the registry is read.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,10 @@ import os
 from pathlib import Path
 
 from flowprep.datasets.base import DatasetAdapter, Tracklet
-from flowprep.datasets.duke import DukeVideoAdapter
-from flowprep.datasets.ilidsvid import ILidsVidAdapter
-from flowprep.datasets.mars import MarsAdapter
-from flowprep.datasets.mot import MotAdapter
-from flowprep.datasets.prid import Prid2011Adapter
 from flowprep.errors import DatasetError
+from flowreid.registry import Registry
 
-DATASETS: dict[str, type[DatasetAdapter]] = {
-    adapter.name: adapter for adapter in (MarsAdapter, DukeVideoAdapter, ILidsVidAdapter, Prid2011Adapter, MotAdapter)
-}
+DATASETS: Registry[type[DatasetAdapter]] = Registry("dataset", "flowprep.datasets", DatasetError)
 
 
 def open_dataset(
@@ -26,10 +25,7 @@ def open_dataset(
     ``split`` (0..9, default 0) selects the iLIDS-VID/PRID2011 split, from ``split_file`` or the
     split file found in the root; the other datasets have one fixed partition and ignore it.
     """
-    adapter = DATASETS.get(name)
-    if adapter is None:
-        raise DatasetError(f"unknown dataset {name!r} (known: {', '.join(DATASETS)})")
-    return adapter(Path(root), split=split, split_file=split_file)
+    return DATASETS.get(name)(Path(root), split=split, split_file=split_file)
 
 
 def load_tracklets(

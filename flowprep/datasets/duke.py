@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from flowprep.datasets import DATASETS
 from flowprep.datasets.base import ROLES, DatasetAdapter, FrameName, Tracklet, ordered_frames
 from flowprep.errors import DatasetError
 
@@ -40,6 +41,7 @@ def _subdirectories(path: Path) -> list[Path]:
     return sorted(child for child in path.iterdir() if child.is_dir())
 
 
+@DATASETS.register()
 class DukeVideoAdapter(DatasetAdapter):
     name = "duke"
     layout = "[DukeMTMC-VideoReID/]{train,query,gallery}/<pid>/<tracklet>/<pid>_C<cam>_F<frame>_X<n>.jpg"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from flowprep.datasets import DATASETS
 from flowprep.datasets.base import DatasetAdapter, FrameName, Tracklet
 from flowprep.datasets.splits import read_split_file
 from flowprep.datasets.twocam import CameraSequence, numbered_folders, read_sequence, split_tracklets
@@ -30,6 +31,7 @@ def _frame(path: Path) -> FrameName:
     return FrameName(path, int(match["frame"]), int(match["pid"]), int(match["cam"]))
 
 
+@DATASETS.register()
 class ILidsVidAdapter(DatasetAdapter):
     name = "ilidsvid"
     layout = (

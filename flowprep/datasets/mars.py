@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from flowprep.datasets import DATASETS
 from flowprep.datasets.base import DatasetAdapter, FrameName, Tracklet, in_role_order, ordered_frames
 from flowprep.datasets.matfile import load_integer_matrix, load_integer_vector
 from flowprep.errors import DatasetError
@@ -71,6 +72,7 @@ class _FrameFolders:
         return FrameName(folder / name, int(match["frame"]), pid, int(match["cam"]))
 
 
+@DATASETS.register()
 class MarsAdapter(DatasetAdapter):
     name = "mars"
     layout = (

@@ -38,6 +38,7 @@ from typing import Iterator
 import cv2
 import numpy as np
 
+from flowprep.datasets import DATASETS
 from flowprep.datasets.base import DatasetAdapter, Tracklet, frame_number
 from flowprep.errors import DatasetError
 
@@ -133,6 +134,7 @@ class FrameSource:
             capture.release()
 
 
+@DATASETS.register()
 class MotAdapter(DatasetAdapter):
     name = "mot"
     layout = "<sequence>/img1/000001.jpg or <sequence>/<video>.avi, plus <sequence>/gt/gt.txt or <sequence>/tracks.txt"

@@ -24,6 +24,7 @@ import re
 from pathlib import Path
 from typing import Sequence
 
+from flowprep.datasets import DATASETS
 from flowprep.datasets.base import NUM_SPLITS, DatasetAdapter, FrameName, Tracklet
 from flowprep.datasets.splits import Split, read_split_file
 from flowprep.datasets.twocam import CameraSequence, numbered_folders, read_sequence, split_tracklets
@@ -54,6 +55,7 @@ def _frame(path: Path) -> FrameName:
     return FrameName(path, int(match["frame"]))
 
 
+@DATASETS.register()
 class Prid2011Adapter(DatasetAdapter):
     name = "prid"
     layout = "prid_2011/multi_shot/cam_{a,b}/person_NNNN/NNNN.png"
