@@ -21,6 +21,7 @@ from flowreid.registry import Registry
 from reid.cli import cli as reid_cli
 from reid.models import MODELS, build_model
 from reid.models.aggregators import AGGREGATORS
+from reid.models.backbones import BACKBONES
 
 
 def write_package(root: Path, name: str, modules: dict[str, str]) -> None:
@@ -82,6 +83,7 @@ def test_the_help_lists_exactly_the_registered_names() -> None:
     train = CliRunner().invoke(reid_cli, ["train", "--help"], terminal_width=200).output
     assert option_choices(train, "--model") == MODELS.names()
     assert option_choices(train, "--aggregate") == AGGREGATORS.names()
+    assert option_choices(train, "--backbone") == BACKBONES.names()
 
 
 ADAPTER = """

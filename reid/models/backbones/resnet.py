@@ -11,6 +11,7 @@ from typing import Callable
 
 from torch import Tensor, nn
 
+from reid.models.backbones import BACKBONES
 from reid.models.backbones.staged import StagedBackbone
 
 EXPANSION = 4
@@ -107,10 +108,12 @@ class ResNet(StagedBackbone):
                 nn.init.zeros_(module.bias)
 
 
+@BACKBONES.register("resnet50")
 def resnet50(last_stride: int = 1) -> ResNet:
     return ResNet(Bottleneck, [3, 4, 6, 3], last_stride=last_stride, name="resnet50")
 
 
+@BACKBONES.register("resnet_tiny")
 def resnet_tiny(last_stride: int = 1) -> ResNet:
     """ResNet-50's structure at 1/8 width with one block per stage: for tests and CPU demos."""
     return ResNet(Bottleneck, [1, 1, 1, 1], width=8, last_stride=last_stride, name="resnet_tiny")

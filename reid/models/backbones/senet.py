@@ -16,6 +16,7 @@ from collections import OrderedDict
 
 from torch import Tensor, nn
 
+from reid.models.backbones import BACKBONES
 from reid.models.backbones.resnet import EXPANSION, Bottleneck, ResNet
 
 SE_REDUCTION = 16
@@ -72,9 +73,11 @@ class CadeneSENet(ResNet):
         return self.layer0(x)
 
 
+@BACKBONES.register("se_resnet50")
 def se_resnet50(last_stride: int = 1) -> ResNet:
     return CadeneSENet(CadeneSEBottleneck, [3, 4, 6, 3], last_stride=last_stride, name="se_resnet50")
 
 
+@BACKBONES.register("se_resnet50_timm")
 def se_resnet50_timm(last_stride: int = 1) -> ResNet:
     return ResNet(TimmSEBottleneck, [3, 4, 6, 3], last_stride=last_stride, name="se_resnet50_timm")
