@@ -34,10 +34,10 @@ def write_package(root: Path, name: str, modules: dict[str, str]) -> None:
 def on_path(tmp_path, monkeypatch):
     """A folder on sys.path for throw-away modules, forgotten afterwards."""
     monkeypatch.syspath_prepend(str(tmp_path))
-    before = set(sys.modules)
     yield tmp_path
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", None) or "").startswith(str(tmp_path)):
+            del sys.modules[name]
 
 
 def test_every_module_of_the_package_registers_on_first_read_and_not_before(on_path) -> None:

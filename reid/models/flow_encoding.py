@@ -24,7 +24,7 @@ DEFAULT_SCALE_PX = 10.0
 
 
 def colour_wheel() -> Tensor:
-    """The 55 x 3 Middlebury colour wheel in [0, 1], the same one ``flowprep show`` draws with."""
+    """The 55 x 3 Middlebury colour wheel in [0, 1] (``flowreid.flowcolor``), the one the pictures draw with."""
     return torch.from_numpy(color_wheel()).float()
 
 
