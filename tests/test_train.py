@@ -69,9 +69,9 @@ def test_resume_continues_like_an_uninterrupted_run(tmp_path):
 @pytest.mark.parametrize(
     "args, words",
     [
-        (["--model", "vgg"], "'vgg' is not one of baseline, two-stream, gated-attention, mutual-attention"),
-        (["--aggregate", "median"], "'median' is not one of avg, attention, rnn, weighted"),
-        (["--backbone", "vgg16"], "'vgg16' is not one of resnet50, se_resnet50, se_resnet50_timm, resnet_tiny"),
+        (["--model", "vgg"], "'vgg' is not one of baseline, gated-attention, mutual-attention, two-stream"),
+        (["--aggregate", "median"], "'median' is not one of attention, avg, rnn, weighted"),
+        (["--backbone", "vgg16"], "'vgg16' is not one of resnet50, resnet_tiny, se_resnet50, se_resnet50_timm"),
         (["--lr", "fast"], "expected a number, got 'fast'"),
         (["--milestones", "4,x"], "expected comma-separated integers"),
         (["--backbone", "resnet_tiny", "--pretrained", "/no/such/weights.pth"], "no such weight file"),
