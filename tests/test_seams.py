@@ -81,3 +81,12 @@ def test_importing_flowprep_loads_no_heavy_library() -> None:
 def test_search_reaches_neither_the_pictures_nor_the_extraction() -> None:
     loaded = loaded_after("import reid.search")
     assert {m for m in loaded if m.startswith(("reid.visualize", "flowprep.extract"))} == set()
+
+
+def test_the_errors_of_the_two_stages_are_siblings_under_one_base() -> None:
+    from flowprep.errors import FlowprepError
+    from flowreid.errors import UserError
+    from reid.errors import ReidError
+
+    assert issubclass(ReidError, UserError) and issubclass(FlowprepError, UserError)
+    assert not issubclass(ReidError, FlowprepError) and not issubclass(FlowprepError, ReidError)
