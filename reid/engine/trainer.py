@@ -19,7 +19,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
-from flowprep.integrity import check_before_use
+from flowprep.store import check_before_use
 from flowprep.store import open_store
 from reid.data.augment import ClipAugment
 from reid.data.clips import TrainClips

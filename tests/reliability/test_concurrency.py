@@ -6,7 +6,7 @@ import signal
 import subprocess
 import time
 
-from flowprep.integrity import verify
+from flowprep.store.verify import verify
 from storetools import store_content
 
 from .conftest import CHILD_ENV, extract_command

@@ -20,7 +20,7 @@ from typing import Callable
 import torch
 
 from flowprep.cli import main as flowprep_main
-from flowprep.integrity import verify
+from flowprep.store.verify import verify
 from flowprep.store import open_store, write_store
 from reid.engine.checkpoint import load_checkpoint
 from storetools import store_content

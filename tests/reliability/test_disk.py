@@ -17,7 +17,7 @@ import h5py
 import pytest
 
 from flowprep.cli import main as flowprep_main
-from flowprep.integrity import verify
+from flowprep.store.verify import verify
 from flowprep.store import open_store
 from reid.cli import main as reid_main
 from reid.engine.checkpoint import load_checkpoint
