@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 
 import h5py
 import numpy as np
 import pytest
 
+import flowprep.store
 from flowprep.codec import CodecError, FrameCodec
 from flowprep.errors import StoreError
 from flowprep.store.verify import summarize, verify
@@ -233,3 +236,20 @@ def test_a_flipped_bit_in_a_frame_is_a_store_error_on_read_not_wrong_pixels(tmp_
         images, _ = reader.read_clip(0, [0, 2])  # the other frames still read
         assert images.shape == (2, 32, 16, 3)
         assert reader.read_clip(1, [0, 1])[0].shape == (2, 32, 16, 3)
+
+
+def test_opening_a_store_loads_no_dataset_adapter(tmp_path):
+    """The store is the one thing both stages share: reading it must not pull in the dataset adapters."""
+    write_store(tmp_path / "s.h5", META, [make_tracklet(0, 2)])
+    script = ("import sys\nfrom flowprep.store import open_store\n"
+              f"with open_store({str(tmp_path / 's.h5')!r}) as reader:\n    reader.read_clip(0, [0, 1])\n"
+              "print(sorted(name for name in sys.modules if name.startswith('flowprep.datasets')))")
+    child = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip() == "[]"
+
+
+def test_every_public_name_imports_from_the_package():
+    """``from flowprep.store import X`` for every name the package lists (each loaded from its module on use)."""
+    assert not [name for name in flowprep.store.__all__ if not hasattr(flowprep.store, name)]
+    assert not hasattr(flowprep.store, "no_such_name")
