@@ -21,7 +21,7 @@ from pathlib import Path
 
 from flowprep.errors import FlowprepError, StoreError
 from flowprep.store import EncodedTracklet, StoreMeta, concatenate_stores, open_store, write_error, write_store
-from flowreid.atomic import fsync_folder, remove_quietly
+from flowreid.atomic import publish, remove_quietly
 from flowreid.killpoints import kill_point
 
 
@@ -137,8 +137,7 @@ class PartsJournal:
         final, merged = self._final_file()
         kill_point("parts.before-rename")
         try:
-            os.replace(final, store)
-            fsync_folder(store.parent)
+            publish(final, store)
         except OSError as exc:
             raise write_error(store, exc) from exc
         kill_point("parts.after-rename")
