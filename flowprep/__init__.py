@@ -20,12 +20,13 @@ from flowreid import __version__
 
 # public name -> the module that defines it
 _PUBLIC = {
-    # the store reader
+    # the store reader (and the check a trainer runs before it trusts a store)
     "open_store": "flowprep.store",
     "StoreReader": "flowprep.store",
     "StoreMeta": "flowprep.store",
     "TrackletIndex": "flowprep.store",
     "ROLES": "flowprep.store",
+    "check_before_use": "flowprep.store",
     "StoreError": "flowprep.errors",
     # the flow estimator interface
     "load_tracklet": "flowprep.frames",

@@ -12,11 +12,6 @@ from pathlib import Path
 import flowprep
 
 ROOT = Path(__file__).resolve().parents[1]
-# imports that the store package change (issue 17, area A) rewrites: remove_quietly moves to
-# flowreid.atomic, check_before_use gets a public name re-exported by ``flowprep``. The test below
-# fails once a listed import is gone, so each entry leaves with the line it excuses.
-PENDING = {("reid/engine/trainer.py", "flowprep.integrity"), ("reid/engine/checkpoint.py", "flowprep.outputs"),
-           ("reid/export.py", "flowprep.outputs")}
 
 
 def imports(package: str) -> list[tuple[str, int, str, tuple[str, ...]]]:
@@ -40,16 +35,11 @@ def test_reid_imports_flowprep_only_through_its_public_names() -> None:
     public = set(flowprep.__all__) - {"__version__"}  # the version comes from flowreid
     wrong = []
     for where, line, module, names in imports("reid"):
-        if stage(module) != "flowprep" or (where, module) in PENDING:
+        if stage(module) != "flowprep":
             continue
         if module != "flowprep" or not names or not set(names) <= public:
             wrong.append(f"{where}:{line}: {module} {names}")
     assert wrong == [], f"reid may import only `from flowprep import X` with X in {sorted(public)}"
-
-
-def test_pending_exceptions_still_exist() -> None:
-    present = {(where, module) for where, _, module, _ in imports("reid")}
-    assert PENDING <= present, "a PENDING seam exception was fixed: remove it from the list"
 
 
 def test_flowreid_imports_neither_stage() -> None:

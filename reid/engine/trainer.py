@@ -19,8 +19,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader
 
-from flowprep.integrity import check_before_use
-from flowprep import open_store
+from flowprep import check_before_use, open_store
 from reid.data.augment import ClipAugment
 from reid.data.clips import TrainClips
 from reid.data.device import prepare_batch
