@@ -128,7 +128,6 @@ def test_settings_reach_the_loss_sampler_and_schedule(store, tmp_path):
                       feature_dim=64, identities_per_batch=2, instances=3, margin=0.7, label_smoothing=0.25,
                       warmup_epochs=4, warmup_factor=0.5, lr=1e-2, workers=0, device="cpu", quiet=True)
     trainer = Trainer(cfg)
-    trainer.close()
     assert trainer.loss.triplet.margin == 0.7 and trainer.loss.cross_entropy.epsilon == 0.25
     assert (trainer.sampler.p, trainer.sampler.k) == (2, 3)
     assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.5 * 1e-2)

@@ -1,0 +1,126 @@
+"""The Trainer's three steps (build, set up, run with hooks), and a hook added from outside the loop."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+
+from helpers_store import write_tiny_store
+from reid.engine.checkpoint import load_checkpoint
+from reid.engine.config import TrainConfig
+from reid.engine.hooks import Hook, Log
+from reid.engine.trainer import Trainer
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory) -> Path:
+    return write_tiny_store(tmp_path_factory.mktemp("trainer") / "tiny.h5", identities=6)
+
+
+def tiny_config(store: Path, out: Path, **settings) -> TrainConfig:
+    return TrainConfig(**{**dict(store=str(store), out=str(out), backbone="resnet_tiny", pretrained="none",
+                                 feature_dim=64, identities_per_batch=3, instances=2, workers=0, device="cpu",
+                                 warmup_epochs=0, eval_every=0, quiet=True, deterministic=True, seed=5), **settings})
+
+
+def logged(run: Path) -> list[dict[str, str]]:
+    with open(run / "metrics.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+class ScriptedScore(Hook):
+    """Adds ``test/score`` to each epoch's scalars from a script, as an evaluation would add its scores."""
+
+    def __init__(self, scores: list[float]):
+        self.scores = scores
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, scalars: dict[str, float]) -> None:
+        scalars["test/score"] = self.scores[epoch - 1]
+
+
+class EarlyStopping(Hook):
+    """Stops the run after ``patience`` epochs in a row without a better ``key``: a user's hook, not the library's."""
+
+    def __init__(self, key: str, patience: int):
+        self.key, self.patience = key, patience
+        self.best, self.waited = float("-inf"), 0
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, scalars: dict[str, float]) -> None:
+        if scalars[self.key] > self.best:
+            self.best, self.waited = scalars[self.key], 0
+            return
+        self.waited += 1
+        if self.waited >= self.patience:
+            trainer.stop()
+
+
+class Failing(Hook):
+    def on_epoch_end(self, trainer: Trainer, epoch: int, scalars: dict[str, float]) -> None:
+        raise RuntimeError("a hook failed")
+
+
+def test_construction_changes_nothing_outside_the_trainer(store, tmp_path):
+    rng = torch.get_rng_state()
+    Trainer(tiny_config(store, tmp_path / "run"))
+    assert not torch.are_deterministic_algorithms_enabled()  # --deterministic waits for setup()
+    assert torch.equal(torch.get_rng_state(), rng)  # the initial weights come from a private generator
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_seed_fixes_the_initial_weights(store, tmp_path):
+    a, b = (Trainer(tiny_config(store, tmp_path / name)).model.state_dict() for name in ("a", "b"))
+    other = Trainer(tiny_config(store, tmp_path / "c", seed=6)).model.state_dict()
+    assert all(torch.equal(a[key], b[key]) for key in a)
+    assert not all(torch.equal(a[key], other[key]) for key in a)
+
+
+def test_setup_sets_the_determinism_switch_and_teardown_puts_it_back(store, tmp_path):
+    trainer = Trainer(tiny_config(store, tmp_path / "run"))
+    trainer.setup()
+    try:
+        assert torch.are_deterministic_algorithms_enabled()
+    finally:
+        trainer.teardown()
+    assert not torch.are_deterministic_algorithms_enabled()
+
+
+def test_setup_seeds_torch_from_the_run_seed(store, tmp_path):
+    trainer = Trainer(tiny_config(store, tmp_path / "run"))
+    trainer.setup()
+    try:
+        drawn = torch.rand(4)
+    finally:
+        trainer.teardown()
+    torch.manual_seed(5)
+    assert torch.equal(drawn, torch.rand(4))
+
+
+def test_an_early_stopping_hook_ends_the_run_without_editing_the_loop(store, tmp_path):
+    scores = [0.1, 0.3, 0.2, 0.3, 0.9, 0.9, 0.9, 0.9]  # no better score after epoch 2: stop after epoch 4
+    trainer = Trainer(tiny_config(store, tmp_path / "run", epochs=8),
+                      hooks=[ScriptedScore(scores), EarlyStopping("test/score", patience=2)])
+    trainer.run()
+    assert load_checkpoint(tmp_path / "run" / "last.pt")["epoch"] == 4
+    assert [row["epoch"] for row in logged(tmp_path / "run")] == ["1", "2", "3", "4"]
+
+
+def test_what_a_hook_adds_to_the_scalars_is_logged(store, tmp_path):
+    Trainer(tiny_config(store, tmp_path / "run", epochs=2), hooks=[ScriptedScore([0.25, 0.5])]).run()
+    assert [row["test/score"] for row in logged(tmp_path / "run")] == ["0.25", "0.5"]
+
+
+def test_a_failing_hook_still_puts_the_switches_back(store, tmp_path):
+    trainer = Trainer(tiny_config(store, tmp_path / "run", epochs=1), hooks=[Failing()])
+    with pytest.raises(RuntimeError, match="a hook failed"):
+        trainer.run()
+    assert not torch.are_deterministic_algorithms_enabled()
+
+
+def test_a_failing_hook_still_closes_the_log(store, tmp_path):
+    trainer = Trainer(tiny_config(store, tmp_path / "run", epochs=1), hooks=[Failing()])
+    with pytest.raises(RuntimeError, match="a hook failed"):
+        trainer.run()
+    assert [hook.log for hook in trainer.hooks if isinstance(hook, Log)] == [None]  # Log.on_end closed it
