@@ -10,8 +10,8 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import subprocess
 from pathlib import Path
+from typing import Iterator
 
 import h5py
 import numpy as np
@@ -21,6 +21,7 @@ import torch
 from flowprep.cli import main as flowprep_main
 from flowprep.errors import FlowprepError, StoreError
 from flowprep.store import open_store
+from helpers_mount import read_only_bind
 from helpers_store import shared_tiny_run, write_tiny_store
 from reid.cli import main as reid_main
 from reid.errors import CheckpointError
@@ -35,45 +36,32 @@ def run(tmp_path_factory) -> tuple[Path, Path]:
     return shared_tiny_run(tmp_path_factory)
 
 
-def _succeeds(command: list[str]) -> bool:
-    try:
-        return subprocess.run(command, capture_output=True).returncode == 0
-    except OSError:  # no mount program
-        return False
-
-
 @pytest.fixture
-def read_only(tmp_path, monkeypatch) -> Path:
+def read_only(tmp_path, monkeypatch) -> Iterator[Path]:
     """An empty folder on a read-only bind mount, or one that reports itself read-only where mounting is refused."""
     source, folder = tmp_path / "source", tmp_path / "ro"
     source.mkdir()
-    folder.mkdir()
-    bound = _succeeds(["mount", "--bind", str(source), str(folder)])
-    mounted = bound and _succeeds(["mount", "-o", "remount,ro,bind", str(folder)])
-    if not mounted:
-        if bound:
-            subprocess.run(["umount", str(folder)], check=False)
-        real_access, real_mkdir = os.access, Path.mkdir
+    with read_only_bind(source, folder) as mounted:
+        if not mounted:
+            real_access, real_mkdir = os.access, Path.mkdir
 
-        def inside(path) -> bool:
-            return Path(path).resolve().is_relative_to(folder.resolve())
+            def inside(path) -> bool:
+                return Path(path).resolve().is_relative_to(folder.resolve())
 
-        def access(path, mode, *args, **kwargs):
-            return False if inside(path) and mode & os.W_OK else real_access(path, mode, *args, **kwargs)
+            def access(path, mode, *args, **kwargs):
+                return False if inside(path) and mode & os.W_OK else real_access(path, mode, *args, **kwargs)
 
-        def mkdir(path, *args, **kwargs):
-            if inside(path) and not path.exists():
-                raise OSError(30, "Read-only file system", str(path))
-            return real_mkdir(path, *args, **kwargs)
+            def mkdir(path, *args, **kwargs):
+                if inside(path) and not path.exists():
+                    raise OSError(30, "Read-only file system", str(path))
+                return real_mkdir(path, *args, **kwargs)
 
-        monkeypatch.setattr(os, "access", access)
-        monkeypatch.setattr(Path, "mkdir", mkdir)
-    else:
-        with pytest.raises(OSError):  # the mount really refuses writes, even to root
-            (folder / "probe").write_bytes(b"")
-    yield folder
-    if mounted:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
+            monkeypatch.setattr(os, "access", access)
+            monkeypatch.setattr(Path, "mkdir", mkdir)
+        else:
+            with pytest.raises(OSError):  # the mount really refuses writes, even to root
+                (folder / "probe").write_bytes(b"")
+        yield folder
 
 
 @pytest.fixture(scope="module")

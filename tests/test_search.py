@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -18,6 +17,7 @@ from click.testing import CliRunner
 
 import flowprep.store
 from flowprep.store import open_store
+from helpers_mount import read_only_bind
 from helpers_store import shared_tiny_run
 from reid.cli import cli
 from reid.api import FeatureExtractor, frame_files
@@ -128,26 +128,18 @@ def read_only_copy(store: Path, tmp_path: Path, monkeypatch) -> Iterator[Path]:
     writes and unlinks in its folder fail as they would there."""
     source, view = tmp_path / "source", tmp_path / "readonly"
     source.mkdir()
-    view.mkdir()
     shutil.copy(store, source / store.name)
-    mounted = subprocess.run(["mount", "--bind", str(source), str(view)], capture_output=True).returncode == 0
-    if mounted and subprocess.run(["mount", "-o", "remount,ro,bind", str(view)], capture_output=True).returncode:
-        subprocess.run(["umount", str(view)], check=False)
-        mounted = False
-    if not mounted:
-        view = source
-        refuse = OSError(30, "Read-only file system")
+    with read_only_bind(source, view) as mounted:
+        if not mounted:
+            view = source
+            refuse = OSError(30, "Read-only file system")
 
-        def no_write(*args, **kwargs):
-            raise refuse
+            def no_write(*args, **kwargs):
+                raise refuse
 
-        monkeypatch.setattr(torch, "save", no_write)
-        monkeypatch.setattr(Path, "unlink", no_write)
-    try:
+            monkeypatch.setattr(torch, "save", no_write)
+            monkeypatch.setattr(Path, "unlink", no_write)
         yield view / store.name
-    finally:
-        if mounted:
-            subprocess.run(["umount", "-l", str(view)], check=False)
 
 
 def test_a_gallery_in_a_read_only_folder_is_searched_without_a_cache(gallery, tmp_path, monkeypatch):
