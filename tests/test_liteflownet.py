@@ -13,7 +13,8 @@ from torch import nn
 from flowprep.errors import FlowprepError
 from flowprep.flow import create_estimator
 from flowprep.flow.correlation import correlation
-from flowprep.flow.liteflownet import LiteFlowNet, backwarp, estimate_flow, load_network
+from flowprep.flow.liteflownet import estimate_flow, load_network
+from flowprep.flow.liteflownet_network import LiteFlowNet, backwarp
 
 
 def naive_correlation(first: torch.Tensor, second: torch.Tensor, stride: int, reach: int = 3) -> torch.Tensor:

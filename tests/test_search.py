@@ -180,7 +180,8 @@ def test_out_without_a_picture_extension_is_refused_before_any_work(gallery, tmp
 
 def save_random_liteflownet(path: Path) -> str:
     """Random LiteFlowNet weights in the PyTorch port's layout (as its network-default.pytorch); their sha256."""
-    from flowprep.flow.liteflownet import LiteFlowNet, load_network
+    from flowprep.flow.liteflownet import load_network
+    from flowprep.flow.liteflownet_network import LiteFlowNet
 
     torch.manual_seed(0)
     network = LiteFlowNet().eval()
