@@ -10,6 +10,7 @@ from torch import Tensor
 from reid.rerank import blocks
 from reid.rerank.blocks import Blocks
 
+
 def _reciprocal_mask(neighbours: Tensor, k: int) -> Tensor:
     """(N x (k+1)) mask of which of each sample's k nearest have the sample among their own k nearest."""
     forward = neighbours[:, : k + 1]
