@@ -12,6 +12,24 @@ from flowprep.synth import write_dataset
 
 
 @pytest.fixture(scope="session")
+def shards(mars_root, tmp_path_factory) -> list[Path]:
+    """The two shards of the synthetic MARS, extracted in this process (--workers 0)."""
+    from flowprep.cli import main as flowprep_main
+    from helpers_store import FAST_DIS
+    from reliability.conftest import run_cli
+
+    folder = tmp_path_factory.mktemp("shards")
+    paths = []
+    for i in range(2):
+        out = folder / f"mars.shard{i}of2.h5"
+        result = run_cli(flowprep_main, ["extract", "--dataset", "mars", "--root", mars_root, "--out", out,
+                                         "--shard", f"{i}/2", "--workers", "0", *FAST_DIS])
+        assert result.code == 0, result.err
+        paths.append(out)
+    return paths
+
+
+@pytest.fixture(scope="session")
 def mars_root(tmp_path_factory) -> Path:
     """A small synthetic MARS (6 identities, 3 cameras), written once per test session."""
     root = tmp_path_factory.mktemp("mars") / "mars"
