@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -41,20 +42,13 @@ class ScriptedScore(Hook):
         scalars["test/score"] = self.scores[epoch - 1]
 
 
-class EarlyStopping(Hook):
-    """Stops the run after ``patience`` epochs in a row without a better ``key``: a user's hook, not the library's."""
-
-    def __init__(self, key: str, patience: int):
-        self.key, self.patience = key, patience
-        self.best, self.waited = float("-inf"), 0
-
-    def on_epoch_end(self, trainer: Trainer, epoch: int, scalars: dict[str, float]) -> None:
-        if scalars[self.key] > self.best:
-            self.best, self.waited = scalars[self.key], 0
-            return
-        self.waited += 1
-        if self.waited >= self.patience:
-            trainer.stop()
+def readme_hooks() -> dict:
+    """The classes the README's training example defines (the lines before it trains)."""
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    example = re.search(r"```python\n(from reid.config import train_config\n.*?)```", text, re.S).group(1)
+    namespace: dict = {}
+    exec(example[: example.index("\ncfg = ")], namespace)
+    return namespace
 
 
 class Failing(Hook):
@@ -98,10 +92,10 @@ def test_setup_seeds_torch_from_the_run_seed(store, tmp_path):
     assert torch.equal(drawn, torch.rand(4))
 
 
-def test_an_early_stopping_hook_ends_the_run_without_editing_the_loop(store, tmp_path):
+def test_the_readmes_early_stopping_hook_ends_the_run_without_editing_the_loop(store, tmp_path):
     scores = [0.1, 0.3, 0.2, 0.3, 0.9, 0.9, 0.9, 0.9]  # no better score after epoch 2: stop after epoch 4
-    trainer = Trainer(tiny_config(store, tmp_path / "run", epochs=8),
-                      hooks=[ScriptedScore(scores), EarlyStopping("test/score", patience=2)])
+    early_stopping = readme_hooks()["EarlyStopping"](patience=2, key="test/score")
+    trainer = Trainer(tiny_config(store, tmp_path / "run", epochs=8), hooks=[ScriptedScore(scores), early_stopping])
     trainer.run()
     assert load_checkpoint(tmp_path / "run" / "last.pt")["epoch"] == 4
     assert [row["epoch"] for row in logged(tmp_path / "run")] == ["1", "2", "3", "4"]
