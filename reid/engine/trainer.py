@@ -73,18 +73,9 @@ class Trainer:
         self.out = Path(cfg.out)
         self.store = open_store(cfg.store)
         check_before_use(self.store)
-        augment = ClipAugment(per_frame=cfg.augment == "frame", erase_p=cfg.erase_p, pad_fraction=cfg.crop_pad)
-        self.dataset = TrainClips(self.store, seq_len=cfg.seq_len, augment=augment, seed=cfg.seed, sampling=cfg.sampling)
-        if self.dataset.num_classes < 2:
-            raise ReidError(f"{cfg.store}: needs at least 2 training identities, has {self.dataset.num_classes}")
+        self.dataset, self.sampler = self._build_data()
         self.model_config = cfg.model_config(self.dataset.num_classes)
         self.model = self._build_model(initialise=not resuming)
-        try:
-            self.sampler = IdentityBatchSampler(
-                self.dataset.labels, cfg.identities_per_batch, cfg.instances, cfg.seed, self.ctx.rank, self.ctx.world_size
-            )
-        except ValueError as exc:
-            raise ReidError(f"{cfg.store}: cannot form training batches: {exc} (see --identities-per-batch, --instances)") from exc
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda e: lr_factor(e, cfg))
         self.loss = ReidLoss(self.dataset.num_classes, ce_weight=cfg.ce_weight, triplet_weight=cfg.triplet_weight,
@@ -101,6 +92,20 @@ class Trainer:
         self.evaluation: Evaluation | None = None
         self.stopping = False
         self.flags: DeterminismFlags | None = None
+
+    def _build_data(self) -> tuple[TrainClips, IdentityBatchSampler]:
+        """The training clips and this rank's P x K batches of them."""
+        cfg = self.cfg
+        augment = ClipAugment(per_frame=cfg.augment == "frame", erase_p=cfg.erase_p, pad_fraction=cfg.crop_pad)
+        dataset = TrainClips(self.store, seq_len=cfg.seq_len, augment=augment, seed=cfg.seed, sampling=cfg.sampling)
+        if dataset.num_classes < 2:
+            raise ReidError(f"{cfg.store}: needs at least 2 training identities, has {dataset.num_classes}")
+        try:
+            sampler = IdentityBatchSampler(dataset.labels, cfg.identities_per_batch, cfg.instances, cfg.seed,
+                                           self.ctx.rank, self.ctx.world_size)
+        except ValueError as exc:
+            raise ReidError(f"{cfg.store}: cannot form training batches: {exc} (see --identities-per-batch, --instances)") from exc
+        return dataset, sampler
 
     def _build_model(self, initialise: bool) -> nn.Module:
         """The network, starting from ImageNet weights or a reid checkpoint (not when resuming: the checkpoint has them).
