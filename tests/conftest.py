@@ -12,6 +12,15 @@ from flowprep.synth import write_dataset
 
 
 @pytest.fixture(scope="session")
+def store(tmp_path_factory) -> Path:
+    """The tiny store of tests/helpers_store.py (6 identities), shared read-only by the training tests
+    (a test file that needs another defines its own ``store``)."""
+    from helpers_store import write_tiny_store
+
+    return write_tiny_store(tmp_path_factory.mktemp("tiny") / "tiny.h5", identities=6)
+
+
+@pytest.fixture(scope="session")
 def shards(mars_root, tmp_path_factory) -> list[Path]:
     """The two shards of the synthetic MARS, extracted in this process (--workers 0)."""
     from flowprep.cli import main as flowprep_main

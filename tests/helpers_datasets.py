@@ -59,3 +59,13 @@ def write_mars(root: Path, train=MARS_TRAIN, test=MARS_TEST, query_idx=MARS_QUER
         (info / f"{subset}_name.txt").write_text("\n".join(names) + "\n")
         scipy.io.savemat(info / f"tracks_{subset}_info.mat", {f"track_{subset}_info": np.array(rows, dtype=float)})
     scipy.io.savemat(info / "query_IDX.mat", {"query_IDX": np.array([query_idx], dtype=float)})
+
+
+def assert_mat_file_refused(path: Path, contents: dict, dataset: str, root: Path, message: str) -> None:
+    """Writing ``contents`` to the .mat file ``path`` makes reading ``dataset`` a one-line error naming the file."""
+    from flowprep.datasets import load_tracklets
+
+    scipy.io.savemat(path, contents)
+    with raises_one_line(message) as info:
+        load_tracklets(dataset, root)
+    assert str(path) in str(info.value)

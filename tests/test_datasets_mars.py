@@ -10,7 +10,7 @@ import pytest
 import scipy.io
 
 from flowprep.datasets import load_tracklets
-from helpers_datasets import MARS_TEST, by_name, raises_one_line, write_mars
+from helpers_datasets import MARS_TEST, assert_mat_file_refused, by_name, raises_one_line, write_mars
 
 
 @pytest.fixture
@@ -78,11 +78,7 @@ def test_mars_refuses_a_tracklet_of_mixed_pid_or_camera(tmp_path: Path, track, c
     ],
 )
 def test_mars_refuses_bad_track_info(mars: Path, contents, message: str) -> None:
-    path = mars / "info" / "tracks_train_info.mat"
-    scipy.io.savemat(path, contents)
-    with raises_one_line(message) as info:
-        load_tracklets("mars", mars)
-    assert str(path) in str(info.value)
+    assert_mat_file_refused(mars / "info" / "tracks_train_info.mat", contents, "mars", mars, message)
 
 
 def test_mars_refuses_an_unreadable_mat_file(mars: Path) -> None:

@@ -42,11 +42,6 @@ def results(run: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Path:
-    return write_tiny_store(tmp_path_factory.mktemp("record") / "tiny.h5", identities=6)
-
-
-@pytest.fixture(scope="module")
 def first_run(store, tmp_path_factory) -> tuple[Path, str]:
     """A 2-epoch deterministic run and what it printed."""
     run = tmp_path_factory.mktemp("record") / "run"

@@ -25,11 +25,6 @@ def invoke(args: list[str]):
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Path:
-    return write_tiny_store(tmp_path_factory.mktemp("train") / "tiny.h5", identities=6)
-
-
-@pytest.fixture(scope="module")
 def trained(store, tmp_path_factory) -> Path:
     """The run folder of a 2-epoch ``reid train``, shared by the tests that read it (copy it to change it)."""
     run = tmp_path_factory.mktemp("train") / "run"

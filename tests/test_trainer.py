@@ -9,16 +9,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from helpers_store import write_tiny_store
 from reid.engine.checkpoint import load_checkpoint
 from reid.engine.config import TrainConfig
 from reid.engine.hooks import Hook, Log
 from reid.engine.trainer import Trainer
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Path:
-    return write_tiny_store(tmp_path_factory.mktemp("trainer") / "tiny.h5", identities=6)
 
 
 def tiny_config(store: Path, out: Path, **settings) -> TrainConfig:
