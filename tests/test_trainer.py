@@ -86,29 +86,39 @@ def test_setup_seeds_torch_from_the_run_seed(store, tmp_path):
     assert torch.equal(drawn, torch.rand(4))
 
 
-def test_the_readmes_early_stopping_hook_ends_the_run_without_editing_the_loop(store, tmp_path):
+@pytest.fixture(scope="module")
+def stopped_early(store, tmp_path_factory) -> Path:
+    """The run folder of an 8-epoch run with a scripted score and the README's early stopping (patience 2)."""
+    run = tmp_path_factory.mktemp("trainer") / "run"
     scores = [0.1, 0.3, 0.2, 0.3, 0.9, 0.9, 0.9, 0.9]  # no better score after epoch 2: stop after epoch 4
     early_stopping = readme_hooks()["EarlyStopping"](patience=2, key="test/score")
-    trainer = Trainer(tiny_config(store, tmp_path / "run", epochs=8), hooks=[ScriptedScore(scores), early_stopping])
-    trainer.run()
-    assert load_checkpoint(tmp_path / "run" / "last.pt")["epoch"] == 4
-    assert [row["epoch"] for row in logged(tmp_path / "run")] == ["1", "2", "3", "4"]
+    Trainer(tiny_config(store, run, epochs=8), hooks=[ScriptedScore(scores), early_stopping]).run()
+    return run
 
 
-def test_what_a_hook_adds_to_the_scalars_is_logged(store, tmp_path):
-    Trainer(tiny_config(store, tmp_path / "run", epochs=2), hooks=[ScriptedScore([0.25, 0.5])]).run()
-    assert [row["test/score"] for row in logged(tmp_path / "run")] == ["0.25", "0.5"]
+def test_the_readmes_early_stopping_hook_ends_the_run_without_editing_the_loop(stopped_early):
+    assert load_checkpoint(stopped_early / "last.pt")["epoch"] == 4
+    assert [row["epoch"] for row in logged(stopped_early)] == ["1", "2", "3", "4"]
 
 
-def test_a_failing_hook_still_puts_the_switches_back(store, tmp_path):
-    trainer = Trainer(tiny_config(store, tmp_path / "run", epochs=1), hooks=[Failing()])
+def test_what_a_hook_adds_to_the_scalars_is_logged(stopped_early):
+    assert [row["test/score"] for row in logged(stopped_early)] == ["0.1", "0.3", "0.2", "0.3"]
+
+
+@pytest.fixture(scope="module")
+def failed(store, tmp_path_factory) -> tuple[Trainer, bool]:
+    """(a run whose hook raised after the first epoch, whether torch's determinism switch was on after it)."""
+    trainer = Trainer(tiny_config(store, tmp_path_factory.mktemp("trainer") / "run", epochs=1), hooks=[Failing()])
     with pytest.raises(RuntimeError, match="a hook failed"):
         trainer.run()
-    assert not torch.are_deterministic_algorithms_enabled()
+    return trainer, torch.are_deterministic_algorithms_enabled()
 
 
-def test_a_failing_hook_still_closes_the_log(store, tmp_path):
-    trainer = Trainer(tiny_config(store, tmp_path / "run", epochs=1), hooks=[Failing()])
-    with pytest.raises(RuntimeError, match="a hook failed"):
-        trainer.run()
+def test_a_failing_hook_still_puts_the_switches_back(failed):
+    _, deterministic_after = failed
+    assert not deterministic_after
+
+
+def test_a_failing_hook_still_closes_the_log(failed):
+    trainer, _ = failed
     assert [hook.log for hook in trainer.hooks if isinstance(hook, Log)] == [None]  # Log.on_end closed it
