@@ -3,8 +3,8 @@
 Users mount stores and outputs read-only in containers and run as root, where permission bits
 stop nothing: what fails is the write itself (EROFS). ``access(2)`` reports a read-only mount
 even to root, so a command asks it first and refuses in one line instead of failing after
-minutes of work; cleanup code that runs after a failed write uses ``remove_quietly``, which
-never raises a second error over the first.
+minutes of work; cleanup code that runs after a failed write uses ``flowreid.atomic.remove_quietly``,
+which never raises a second error over the first.
 """
 
 from __future__ import annotations
@@ -49,10 +49,3 @@ def image_file(path: str | os.PathLike) -> Path:
         raise FlowprepError(f"{path}: not an image file name (give --out a {' or '.join(IMAGE_SUFFIXES[:2])} name)")
     return writable_file(path)
 
-
-def remove_quietly(path: Path) -> None:
-    """Remove a temporary file after a failure; a read-only or vanished folder is no second error."""
-    try:
-        path.unlink(missing_ok=True)
-    except OSError:
-        pass

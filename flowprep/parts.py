@@ -3,8 +3,11 @@
 Finished tracklets are flushed every few seconds into a new part file, each written
 atomically, so a run killed at any moment loses at most the tracklets since the last
 flush, and ``--resume`` knows exactly which tracklets are done. At the end the parts
-are concatenated into the final store in the dataset's order, which makes a resumed
-run's store identical to an uninterrupted one.
+are concatenated in the dataset's order into one file inside the journal, which is then
+renamed into place: a resumed run's store is identical to an uninterrupted one.
+
+The moments a crash test kills a run at (``flowreid.killpoints``): ``parts.part-written``,
+``parts.before-rename`` and ``parts.after-rename`` of the final store, ``parts.part-removed``.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from flowprep.errors import FlowprepError, StoreError
-from flowprep.outputs import remove_quietly
-from flowprep.store import EncodedTracklet, StoreMeta, concatenate_stores, fsync_dir, open_store, write_store
+from flowprep.store import EncodedTracklet, StoreMeta, concatenate_stores, open_store, write_error, write_store
+from flowreid.atomic import publish, remove_quietly
+from flowreid.killpoints import kill_point
 
 
 class RunLock:
@@ -79,6 +83,10 @@ class PartsJournal:
         return self.folder.exists()
 
     def reset(self) -> None:
+        """Delete the journal, part by part: a kill meanwhile leaves complete parts with gaps, which resume fills."""
+        for part in self.part_files():
+            remove_quietly(part)
+            kill_point("parts.part-removed")
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def part_files(self) -> list[Path]:
@@ -119,27 +127,35 @@ class PartsJournal:
             index = int(parts[-1].stem.split("-")[1]) + 1 if parts else 0
             meta = replace(self.meta, skipped_tracklets=tuple(self._skipped))
             write_store(self.folder / f"part-{index:06d}.h5", meta, self._buffer)
+            kill_point("parts.part-written")
         self._buffer, self._skipped, self._buffered_bytes = [], [], 0
         self._last_flush = time.monotonic()
 
     def assemble(self, store: Path) -> StoreMeta:
-        """Join every part into ``store`` in dataset order (a lone part in final form is renamed), then drop the journal."""
+        """Make the final store in the journal, rename it to ``store``, then drop the journal."""
         self.flush()
-        for stale in store.parent.glob(f".{store.name}.tmp-*"):  # a run killed while assembling left it
-            stale.unlink()
-        parts = self.part_files()
-        final = _final_form_meta(parts[0]) if len(parts) == 1 else None
-        if final is not None:  # a short run: its one part is the store already
-            merged = final
-            os.replace(parts[0], store)
-            fsync_dir(store.parent)
-        elif parts:
-            merged = concatenate_stores(parts, store)
-        else:
-            merged = self.meta
-            write_store(store, merged, [])
+        final, merged = self._final_file()
+        kill_point("parts.before-rename")
+        try:
+            publish(final, store)
+        except OSError as exc:
+            raise write_error(store, exc) from exc
+        kill_point("parts.after-rename")
         self.reset()
         return merged
+
+    def _final_file(self) -> tuple[Path, StoreMeta]:
+        """The parts as one store in dataset order, inside the journal: a lone part already in final
+        form as it is, else every part joined into a new file."""
+        parts = self.part_files()
+        final = _final_form_meta(parts[0]) if len(parts) == 1 else None
+        if final is not None:
+            return parts[0], final
+        assembled = self.folder / "assembled.h5"
+        if parts:
+            return assembled, concatenate_stores(parts, assembled)
+        write_store(assembled, self.meta, [])  # a shard that holds no tracklet
+        return assembled, self.meta
 
 
 def _final_form_meta(part: Path) -> StoreMeta | None:

@@ -21,7 +21,6 @@ B (the batch) is dynamic; T, H and W are fixed when the model is exported.
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 from pathlib import Path
 
@@ -29,7 +28,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from flowprep.outputs import remove_quietly
+from flowreid.atomic import atomic_path
 from reid.errors import ReidError
 
 FORMATS = ("torchscript", "onnx")
@@ -113,8 +112,7 @@ def export_model(model: nn.Module, fmt: str, out: Path, *, seq_len: int, height:
     wrapper = EmbeddingModel(model.cpu().eval()).eval()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
+    with atomic_path(out) as tmp:
         with torch.no_grad():
             (_torchscript if fmt == "torchscript" else _onnx)(wrapper, example_inputs(seq_len, height, width), tmp)
         images, flows = example_inputs(seq_len, height, width, batch=EXAMPLE_BATCH + 1, seed=1)
@@ -126,7 +124,4 @@ def export_model(model: nn.Module, fmt: str, out: Path, *, seq_len: int, height:
             difference = float(np.abs(exported - expected).max())
             if not difference <= TOLERANCE:
                 raise ReidError(f"{out}: the exported model differs from PyTorch by {difference:.2e} (more than {TOLERANCE})")
-        os.replace(tmp, out)
-    finally:
-        remove_quietly(tmp)
     return difference

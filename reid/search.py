@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 import torch
 
 from flowprep.store import StoreReader
+from flowreid.atomic import atomic_path
 from reid.api import FeatureExtractor, frame_files
 from reid.distance import pairwise_distance
 from reid.engine.record import file_sha256
@@ -62,16 +62,11 @@ def load_cache(path: Path, key: str, tracklets: np.ndarray) -> torch.Tensor | No
 
 def save_cache(path: Path, key: str, tracklets: np.ndarray, features: torch.Tensor) -> bool:
     """Write the cache atomically; False (and no file) when the store's folder is not writable or full."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        torch.save({"key": key, "tracklets": torch.from_numpy(tracklets), "features": features.cpu()}, tmp)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            torch.save({"key": key, "tracklets": torch.from_numpy(tracklets), "features": features.cpu()}, tmp)
         return True
     except (OSError, RuntimeError):  # torch.save reports a failed write as RuntimeError
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:  # a read-only folder refuses even the unlink of a file that is not there
-            pass
         return False
 
 

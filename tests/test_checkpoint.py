@@ -53,7 +53,7 @@ def test_failed_save_keeps_the_old_checkpoint(tmp_path, monkeypatch):
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("reid.engine.checkpoint.os.fsync", full_disk)
+    monkeypatch.setattr("flowreid.atomic.os.fsync", full_disk)
     with pytest.raises(CheckpointError, match="No space left"):
         save_checkpoint(tmp_path / "c.pt", {"epoch": 2})
     assert load_checkpoint(tmp_path / "c.pt")["epoch"] == 1

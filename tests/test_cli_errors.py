@@ -72,7 +72,7 @@ def flipped_frame_byte(store: Path, target: Path, tracklet: int, position: int) 
     shutil.copyfile(store, target)
     with open_store(target) as reader:
         frame = int(reader.tracklets.frame_start[tracklet]) + position
-        offset = int(reader._image_offset[frame]) + 30
+        offset = int(reader.frames.image_offset[frame]) + 30
     with h5py.File(target, "r+") as f:
         f["blob"][offset] ^= 0x20
     return target

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
 
 import h5py
 import numpy as np
 import pytest
 
+import flowprep.store
 from flowprep.codec import CodecError, FrameCodec
 from flowprep.errors import StoreError
-from flowprep.integrity import summarize, verify
+from flowprep.store.verify import summarize, verify
 from flowprep.store import (FRAME_FIELDS, SCHEMA_VERSION, TRACKLET_FIELDS, EncodedTracklet, StoreMeta, StoreWriter,
                             concatenate_stores, open_store, write_store)
 
@@ -224,12 +227,29 @@ def test_interleaved_parts_take_the_per_tracklet_path(tmp_path, monkeypatch):
 def test_a_flipped_bit_in_a_frame_is_a_store_error_on_read_not_wrong_pixels(tmp_path):
     write_store(tmp_path / "s.h5", META, [make_tracklet(0, 3), make_tracklet(1, 2)])
     with open_store(tmp_path / "s.h5") as reader:
-        target = int(reader._image_offset[1]) + 40  # inside frame 1's JPEG data
+        target = int(reader.frames.image_offset[1]) + 40  # inside frame 1's JPEG data
     with h5py.File(tmp_path / "s.h5", "r+") as f:
         f["blob"][target] ^= 0x10
     with open_store(tmp_path / "s.h5") as reader:
-        with pytest.raises(StoreError, match="frame 1 of tracklet t000 fails its CRC check"):
+        with pytest.raises(StoreError, match=r"frame 1 \(f1.jpg\) of tracklet t000 fails its CRC check"):
             reader.read_clip(0, [0, 1])
         images, _ = reader.read_clip(0, [0, 2])  # the other frames still read
         assert images.shape == (2, 32, 16, 3)
         assert reader.read_clip(1, [0, 1])[0].shape == (2, 32, 16, 3)
+
+
+def test_opening_a_store_loads_no_dataset_adapter(tmp_path):
+    """The store is the one thing both stages share: reading it must not pull in the dataset adapters."""
+    write_store(tmp_path / "s.h5", META, [make_tracklet(0, 2)])
+    script = ("import sys\nfrom flowprep.store import open_store\n"
+              f"with open_store({str(tmp_path / 's.h5')!r}) as reader:\n    reader.read_clip(0, [0, 1])\n"
+              "print(sorted(name for name in sys.modules if name.startswith('flowprep.datasets')))")
+    child = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip() == "[]"
+
+
+def test_every_public_name_imports_from_the_package():
+    """``from flowprep.store import X`` for every name the package lists (each loaded from its module on use)."""
+    assert not [name for name in flowprep.store.__all__ if not hasattr(flowprep.store, name)]
+    assert not hasattr(flowprep.store, "no_such_name")

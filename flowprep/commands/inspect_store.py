@@ -13,7 +13,7 @@ import click
 @click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object.")
 def command(store: Path, as_json: bool) -> None:
     """Show the schema, dataset, flow method and per-role counts of STORE."""
-    from flowprep.integrity import describe
+    from flowprep.store import describe
 
     info = describe(store)
     if as_json:

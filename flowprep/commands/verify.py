@@ -11,7 +11,7 @@ import click
 @click.argument("store", type=click.Path(path_type=Path))
 def command(store: Path) -> None:
     """Check STORE's schema, index and the CRC of every frame."""
-    from flowprep.integrity import verify
+    from flowprep.store.verify import verify
 
     counts = verify(store)
     click.echo(f"{store}: ok ({counts['tracklets']} tracklets, {counts['frames']} frames, {counts['bytes']} bytes)")

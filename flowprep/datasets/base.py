@@ -11,8 +11,7 @@ from typing import ClassVar, Iterable
 
 from flowprep.datasets.splits import NUM_SPLITS, file_source
 from flowprep.errors import DatasetError
-
-ROLES = ("train", "query", "gallery")
+from flowprep.store.schema import ROLES
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ import numpy as np
 
 from flowprep.datasets.base import DatasetAdapter, Tracklet, frame_number
 from flowprep.errors import DatasetError
+from flowreid.atomic import atomic_path
 
 MIN_SIDE = 4
 JPEG_QUALITY = 95
@@ -191,11 +191,10 @@ def _reusable(manifest: Path, key: str) -> dict[str, list[int]] | None:
 
 def _write_manifest(manifest: Path, key: str, tracks: dict[str, list[int]]) -> None:
     """Written last and atomically: its presence means every crop it lists is on disk."""
-    tmp = manifest.with_name(f".{manifest.name}.tmp")
     try:
         manifest.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps({"key": key, "tracks": tracks}))
-        os.replace(tmp, manifest)
+        with atomic_path(manifest) as tmp:
+            tmp.write_text(json.dumps({"key": key, "tracks": tracks}))
     except OSError as exc:
         raise DatasetError(f"{manifest}: could not write the crop manifest ({exc.strerror or exc})") from None
 

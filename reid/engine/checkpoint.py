@@ -8,7 +8,6 @@ config (which also tells ``reid evaluate`` how to rebuild the model).
 from __future__ import annotations
 
 import io
-import os
 import pickle
 import random
 from pathlib import Path
@@ -17,7 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from flowprep.outputs import remove_quietly
+from flowreid.atomic import atomic_path
+from flowreid.killpoints import kill_point
 from reid.errors import CheckpointError
 
 FORMAT = 1
@@ -45,18 +45,15 @@ def restore_rng_state(state: dict[str, Any]) -> None:
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     """Write ``payload`` to ``path`` atomically: a crash or a full disk keeps the old file."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     buffer = io.BytesIO()
     torch.save({"format": FORMAT, **payload}, buffer)
     try:
-        with open(tmp, "wb") as handle:
-            handle.write(buffer.getbuffer())
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(buffer.getbuffer())
+            kill_point("checkpoint.before-rename")
     except OSError as exc:
-        remove_quietly(tmp)
         raise CheckpointError(f"{path}: could not write the checkpoint: {exc.strerror or exc}") from exc
+    kill_point("checkpoint.after-rename")
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -4,8 +4,9 @@ events (written by ``torch.utils.tensorboard``) and ``train.log`` (the lines sho
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
+
+from flowreid.atomic import atomic_path
 
 EPOCH = "epoch"
 
@@ -55,12 +56,10 @@ class RunLog:
             return list(reader.fieldnames or []), list(reader)
 
     def _write(self, columns: list[str], rows: list[dict[str, str]]) -> None:
-        tmp = self.csv_path.with_name(self.csv_path.name + ".tmp")
-        with open(tmp, "w", newline="") as handle:
+        with atomic_path(self.csv_path) as tmp, open(tmp, "w", newline="") as handle:
             writer = csv.DictWriter(handle, columns, restval="")
             writer.writeheader()
             writer.writerows(rows)
-        os.replace(tmp, self.csv_path)
 
     def _append_row(self, row: dict[str, str]) -> None:
         columns, rows = self._rows()

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from flowprep.integrity import check_before_use
+from flowprep.store import check_before_use
 from flowprep.store import open_store
 from reid.config import default_out, resolve
 from reid.data.augment import ClipAugment

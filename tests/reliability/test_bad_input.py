@@ -18,7 +18,7 @@ import torch
 
 from flowprep.cli import main as flowprep_main
 from flowprep.datasets import load_tracklets
-from flowprep.integrity import verify
+from flowprep.store.verify import verify
 from flowprep.store import open_store
 from flowprep.synth import write_dataset
 from reid.cli import main as reid_main

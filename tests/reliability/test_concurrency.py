@@ -6,7 +6,7 @@ import signal
 import subprocess
 import time
 
-from flowprep.integrity import verify
+from flowprep.store.verify import verify
 from storetools import store_content
 
 from .conftest import CHILD_ENV, extract_command
@@ -44,7 +44,7 @@ def test_second_run_is_refused_while_the_first_writes(mars_root, mars_reference,
     _, errors = first.communicate(timeout=300)
     assert first.returncode == 0, errors
     verify(out)
-    assert store_content(out) == store_content(mars_reference.store)
+    assert store_content(out) == store_content(mars_reference)
 
 
 def test_two_runs_started_together_give_one_store(mars_root, mars_reference, tmp_path):
@@ -57,4 +57,4 @@ def test_two_runs_started_together_give_one_store(mars_root, mars_reference, tmp
     # the loser either met the lock or, started late, found the finished store
     assert message.count("\n") == 1 and (BUSY in message or "store exists; pass --overwrite" in message), message
     verify(out)
-    assert store_content(out) == store_content(mars_reference.store)
+    assert store_content(out) == store_content(mars_reference)

@@ -1,172 +1,101 @@
-"""Crash consistency: ``flowprep extract`` and ``reid train`` killed with SIGKILL at random points, then resumed.
+"""Crash consistency: ``flowprep extract``, ``flowprep merge`` and ``reid train`` killed with SIGKILL at
+named points in their code, then resumed to the uninterrupted result.
 
-Kills come from a seeded plan, each waiting for a moment worth hitting (a part file appearing, a part
-or checkpoint being written, the final assembly, a random fraction of a measured run) so that they
-land mid-run; a kill that only arrives after the run finished is counted apart and never counted as
-survived.
+Each run is a real child process started with ``FLOWREID_KILL_AT=<point>`` (``flowreid.killpoints``):
+it kills itself there, the same moment on every machine, so every test checks the moment it names.
 """
 
 from __future__ import annotations
 
-import random
-import shutil
 import signal
 import subprocess
-import time
-from collections import Counter
+import sys
+import zlib
+from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
+import pytest
 import torch
 
 from flowprep.cli import main as flowprep_main
-from flowprep.integrity import verify
 from flowprep.store import open_store, write_store
+from flowprep.store.verify import verify
+from flowreid.killpoints import ENV_VAR
 from reid.engine.checkpoint import load_checkpoint
 from storetools import store_content
 
 from .conftest import CHILD_ENV, extract_command, run_cli, train_command
 
-KILL_SEED = 20260525
-MIN_EXTRACT_KILLS = 5
-MIN_TRAIN_KILLS = 3
-TRAIN_EPOCHS = 8
+TRAIN_EPOCHS = 3
 
 
-def kill_when(process: subprocess.Popen, ready: Callable[[], bool], delay: float = 0.0) -> bool:
-    """SIGKILL ``process`` once ``ready()`` holds, ``delay`` seconds later; True if it was still running."""
-    deadline = time.monotonic() + 300
-    while not ready():
-        if process.poll() is not None:
-            return False
-        assert time.monotonic() < deadline, "the moment to kill never came"
-        time.sleep(0.001)
-    time.sleep(delay)
-    process.send_signal(signal.SIGKILL)
-    code = process.wait()
-    assert code in (0, -signal.SIGKILL), process.communicate()[1]
-    return code == -signal.SIGKILL
+def run_killed_at(point: str, command: list[str]) -> None:
+    """Run ``command`` as a child that kills itself at ``point``, and check that it did."""
+    child = subprocess.run(command, env={**CHILD_ENV, ENV_VAR: point}, capture_output=True, text=True)
+    assert child.returncode == -signal.SIGKILL, f"not killed at {point} (exit {child.returncode}): {child.stderr}"
 
 
-class ExtractRun:
-    """One child ``flowprep extract`` and what can be seen of its progress on disk."""
-
-    def __init__(self, root: Path, out: Path, *flags: str):
-        self.out = out
-        self.parts = out.with_name(out.name + ".parts")
-        self.before = self.part_names()
-        self.process = subprocess.Popen(extract_command(root, out, *flags), env=CHILD_ENV,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-
-    def part_names(self) -> set[str]:
-        return {p.name for p in self.parts.glob("part-*.h5")}
-
-    def new_parts(self) -> int:
-        return len(self.part_names() - self.before)
-
-    def writing_part(self) -> bool:
-        return any(self.parts.glob(f".part-*.h5.tmp-{self.process.pid}"))
-
-    def assembling(self) -> bool:
-        return self.out.with_name(f".{self.out.name}.tmp-{self.process.pid}").exists() or self.out.exists()
-
-    def where_it_landed(self) -> str:
-        if self.assembling():
-            return "final assembly"
-        if self.writing_part():
-            return "writing a part"
-        return "between parts" if self.new_parts() else "start-up"
+def assert_only_whole_stores(out: Path) -> None:
+    """After a kill: every part of the journal is a complete store, and the store is absent or complete."""
+    for part in out.with_name(out.name + ".parts").glob("*.h5"):
+        verify(part)
+    if out.exists():
+        verify(out)
 
 
-def extract_trigger(kind: str, run: ExtractRun, rng: random.Random,
-                    run_seconds: float) -> tuple[Callable[[], bool], float]:
-    """When to kill: (condition, delay after it) for one kind of planned kill."""
-    if kind == "after-parts":
-        wanted = rng.randint(1, 3)
-        return (lambda: run.new_parts() >= wanted), rng.uniform(0.0, 0.03)
-    if kind == "part-write":
-        return run.writing_part, 0.0
-    if kind == "assembly":
-        return run.assembling, 0.0
-    return (lambda: True), rng.uniform(0.2, 0.6) * run_seconds  # "timed"
+# flowprep extract writes one journal part per tracklet (--flush-every 0), then assembles the store in the journal
+EXTRACT_POINTS = [
+    "store.tracklet-written",  # mid-part: the first part's temporary file holds a tracklet, unfinished
+    "parts.part-written:3",  # three parts written
+    "store.block-copied:2",  # assembling: two parts copied into the final file
+    "parts.before-rename",  # the final store complete inside the journal, not yet renamed into place
+    "parts.after-rename",  # the store in place, the journal not yet removed
+    "parts.part-removed",  # the journal half removed: parts with gaps next to the finished store
+]
 
 
-def assert_no_half_files(run: ExtractRun) -> None:
-    """After any kill: every part is a complete store, and the store is absent or complete."""
-    for part in run.parts.glob("part-*.h5"):
-        open_store(part).close()
-    if run.out.exists():
-        verify(run.out)
-
-
-def test_extract_killed_at_random_points_resumes_to_the_uninterrupted_store(mars_root, mars_reference, tmp_path):
-    rng = random.Random(KILL_SEED)
-    plan = ["after-parts", "after-parts", "after-parts", "part-write", "part-write", "timed"]
-    rng.shuffle(plan)
-    plan.append("assembly")
-    out = tmp_path / "killed.h5"
-    landed: Counter[str] = Counter()
-    finished_first = 0
-    flags: tuple[str, ...] = ()
-    for kind in plan:
-        run = ExtractRun(mars_root, out, *flags)
-        ready, delay = extract_trigger(kind, run, rng, mars_reference.seconds)
-        if kill_when(run.process, ready, delay):
-            landed[run.where_it_landed()] += 1
-            assert_no_half_files(run)
-            flags = ("--resume",)
-        else:  # finished before the kill: a complete store, so the next run starts over
-            finished_first += 1
-            assert store_content(out) == store_content(mars_reference.store)
-            flags = ("--overwrite",)
-    final = subprocess.run(extract_command(mars_root, out, *flags), env=CHILD_ENV, capture_output=True, text=True)
-    assert final.returncode == 0, final.stderr
-    print(f"extract kills: {sum(landed.values())} mid-run {dict(landed)}, {finished_first} after completion")
-    assert sum(landed.values()) >= MIN_EXTRACT_KILLS
-    assert store_content(out) == store_content(mars_reference.store)
-    assert not run.parts.exists()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["killed.h5"], "a killed run left files behind"
-
-
-def test_resume_after_a_kill_during_the_journals_removal(mars_root, mars_reference, tmp_path):
-    """A kill while the finished run deletes its parts leaves a journal with gaps next to the store."""
+@pytest.mark.parametrize("point", EXTRACT_POINTS)
+def test_extract_killed_at_a_point_resumes_to_the_uninterrupted_store(point, mars_root, mars_reference, tmp_path):
     out = tmp_path / "mars.h5"
-    shutil.copy(mars_reference.store, out)
-    parts = out.with_name(out.name + ".parts")
-    parts.mkdir()
-    with open_store(mars_reference.store) as reader:
-        meta = reader.meta
-        for index, tracklets in ((1, range(2, 5)), (3, range(8, 12))):  # parts 0 and 2 already deleted
-            write_store(parts / f"part-{index:06d}.h5", meta, [reader.encoded_tracklet(i) for i in tracklets])
-    result = run_cli(flowprep_main, extract_command(mars_root, out, "--resume")[3:])
-    assert result.code == 0, result.err
-    assert "7 tracklets were already done" in result.out
-    assert store_content(out) == store_content(mars_reference.store)
+    run_killed_at(point, extract_command(mars_root, out))
+    assert_only_whole_stores(out)
+    resumed = run_cli(flowprep_main, extract_command(mars_root, out, "--resume")[3:])
+    assert resumed.code == 0, resumed.err
+    assert store_content(out) == store_content(mars_reference)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mars.h5"], "a killed run left files behind"
 
 
-class TrainRun:
-    """One child ``reid train`` and the checkpoints it has written, seen as replacements of last.pt."""
+@pytest.fixture(scope="module")
+def shards(mars_reference, tmp_path_factory) -> list[Path]:
+    """The reference store cut into the 2 shards ``extract --shard i/2`` writes (by the hash of each name)."""
+    folder = tmp_path_factory.mktemp("shards")
+    paths = []
+    with open_store(mars_reference) as reader:
+        for index in range(2):
+            mine = [i for i, name in enumerate(reader.tracklets.name) if zlib.crc32(name.encode()) % 2 == index]
+            skipped = tuple(s for s in reader.meta.skipped_tracklets if zlib.crc32(s[0].encode()) % 2 == index)
+            meta = replace(reader.meta, shard=f"{index}/2", skipped_tracklets=skipped)
+            paths.append(folder / f"shard{index}.h5")
+            write_store(paths[-1], meta, [reader.encoded_tracklet(i) for i in mine])
+    return paths
 
-    def __init__(self, store: Path, out: Path, *flags: str):
-        self.last = out / "last.pt"
-        self.checkpoints, self._inode = 0, self._current_inode()
-        self.process = subprocess.Popen(train_command(store, out, TRAIN_EPOCHS, *flags), env=CHILD_ENV,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
-    def _current_inode(self) -> int | None:
-        try:
-            return self.last.stat().st_ino
-        except FileNotFoundError:
-            return None
+MERGE_POINTS = [
+    "store.tracklet-written:3",  # mid-merge: three tracklets in the temporary file
+    "atomic.before-rename",  # the merged store complete, not yet renamed into place
+]
 
-    def new_checkpoints(self) -> int:
-        inode = self._current_inode()
-        if inode != self._inode:  # os.replace gives every checkpoint a new inode
-            self.checkpoints, self._inode = self.checkpoints + 1, inode
-        return self.checkpoints
 
-    def writing_checkpoint(self) -> bool:
-        return self.last.with_name(f".last.pt.tmp-{self.process.pid}").exists()
+@pytest.mark.parametrize("point", MERGE_POINTS)
+def test_merge_killed_at_a_point_leaves_no_store_and_reruns_to_the_whole_store(point, shards, mars_reference,
+                                                                              tmp_path):
+    out = tmp_path / "merged.h5"
+    args = ["merge", str(out), *map(str, shards)]
+    run_killed_at(point, [sys.executable, "-m", "flowprep.cli", *args])
+    assert not out.exists()
+    rerun = run_cli(flowprep_main, args)
+    assert rerun.code == 0, rerun.err
+    assert store_content(out) == store_content(mars_reference)
 
 
 def logged_epochs(run_dir: Path) -> list[int]:
@@ -177,42 +106,29 @@ def logged_epochs(run_dir: Path) -> list[int]:
     return [step for i, step in enumerate(steps) if i == 0 or steps[i - 1] != step]
 
 
-def test_train_killed_at_random_points_resumes_to_the_uninterrupted_weights(tiny_store, tmp_path):
-    straight, killed = tmp_path / "straight", tmp_path / "killed"
-    started = time.time()
-    uninterrupted = subprocess.Popen(train_command(tiny_store, straight, TRAIN_EPOCHS), env=CHILD_ENV,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    rng = random.Random(KILL_SEED)
-    run = TrainRun(tiny_store, killed)
-    assert kill_when(run.process, lambda: run.new_checkpoints() >= 1, rng.uniform(0.0, 0.3)), "finished too soon"
-    survived = 1
-    for kind in ("after-epochs", "checkpoint-write", "timed"):
-        epoch = load_checkpoint(killed / "last.pt")["epoch"]
-        run = TrainRun(tiny_store, killed, "--resume")
-        if kind == "after-epochs":
-            wanted = rng.randint(1, 2)
-            ready, delay = (lambda: run.new_checkpoints() >= wanted), rng.uniform(0.0, 0.3)
-        elif kind == "checkpoint-write":
-            ready, delay = run.writing_checkpoint, 0.0
-        else:  # a random moment within the uninterrupted run's duration (it ran alongside)
-            assert uninterrupted.wait() == 0, uninterrupted.communicate()[1]
-            run_seconds = (straight / "last.pt").stat().st_mtime - started
-            ready, delay = (lambda: True), rng.uniform(0.3, 0.7) * run_seconds
-        survived += kill_when(run.process, ready, delay)
-        logged = logged_epochs(killed)
-        assert logged == list(range(1, len(logged) + 1)), f"epochs logged twice or skipped: {logged}"
-        assert len(logged) >= epoch, "the resumed run did not continue from last.pt"
-        assert load_checkpoint(killed / "last.pt")["epoch"] >= epoch
-    final = subprocess.run(train_command(tiny_store, killed, TRAIN_EPOCHS, "--resume"), env=CHILD_ENV,
-                           capture_output=True, text=True)
-    assert final.returncode == 0, final.stderr
-    print(f"train kills: {survived} mid-run")
-    assert survived >= MIN_TRAIN_KILLS
+@pytest.fixture(scope="module")
+def uninterrupted_run(tiny_store, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("uninterrupted")
+    straight = subprocess.run(train_command(tiny_store, out, TRAIN_EPOCHS), env=CHILD_ENV, capture_output=True,
+                              text=True)
+    assert straight.returncode == 0, straight.stderr
+    return out
 
-    assert uninterrupted.wait() == 0
-    expected, got = load_checkpoint(straight / "last.pt"), load_checkpoint(killed / "last.pt")
+
+# checkpoint saves of epoch 2 (of 3): killed before its rename the run resumes after epoch 1, after it after epoch 2
+TRAIN_POINTS = {"checkpoint.before-rename:2": 1, "checkpoint.after-rename:2": 2}
+
+
+@pytest.mark.parametrize("point", TRAIN_POINTS)
+def test_train_killed_at_a_point_resumes_to_the_uninterrupted_weights(point, tiny_store, uninterrupted_run, tmp_path):
+    run_killed_at(point, train_command(tiny_store, tmp_path, TRAIN_EPOCHS))
+    assert load_checkpoint(tmp_path / "last.pt")["epoch"] == TRAIN_POINTS[point]
+    resumed = subprocess.run(train_command(tiny_store, tmp_path, TRAIN_EPOCHS, "--resume"), env=CHILD_ENV,
+                             capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    expected, got = load_checkpoint(uninterrupted_run / "last.pt"), load_checkpoint(tmp_path / "last.pt")
     assert got["epoch"] == expected["epoch"] == TRAIN_EPOCHS
-    assert logged_epochs(killed) == logged_epochs(straight) == list(range(1, TRAIN_EPOCHS + 1))
+    assert logged_epochs(tmp_path) == logged_epochs(uninterrupted_run) == list(range(1, TRAIN_EPOCHS + 1))
     assert expected["model"].keys() == got["model"].keys()
     differing = [key for key, tensor in expected["model"].items() if not torch.equal(tensor, got["model"][key])]
     assert not differing, f"weights differ from the uninterrupted run: {differing[:5]}"

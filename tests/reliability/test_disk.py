@@ -17,7 +17,7 @@ import h5py
 import pytest
 
 from flowprep.cli import main as flowprep_main
-from flowprep.integrity import verify
+from flowprep.store.verify import verify
 from flowprep.store import open_store
 from reid.cli import main as reid_main
 from reid.engine.checkpoint import load_checkpoint
@@ -41,6 +41,11 @@ def failing_on_call(real, number: int, applies=lambda *args: True):
         return real(*args, **kwargs)
 
     return wrapper
+
+
+def open_file_name(fd: int) -> str:
+    """The path a file descriptor of this process was opened with (Linux)."""
+    return os.readlink(f"/proc/self/fd/{fd}")
 
 
 def extract_args(root: Path, out: Path, *extra: str) -> list[str]:
@@ -77,7 +82,7 @@ def test_full_disk_while_writing_a_part_stops_cleanly_and_resume_completes(
     resumed = run_cli(flowprep_main, extract_args(mars_root, out, "--resume"))
     assert resumed.code == 0, resumed.err
     assert "3 tracklets were already done" in resumed.out
-    assert store_content(out) == store_content(mars_reference.store)
+    assert store_content(out) == store_content(mars_reference)
 
 
 def test_full_disk_while_replacing_a_store_keeps_the_old_one(mars_root, mars_reference, tmp_path, monkeypatch):
@@ -92,14 +97,14 @@ def test_full_disk_while_replacing_a_store_keeps_the_old_one(mars_root, mars_ref
     assert leftovers(tmp_path) == []
     resumed = run_cli(flowprep_main, extract_args(mars_root, out, "--resume"))
     assert resumed.code == 0, resumed.err
-    assert store_content(out) == store_content(mars_reference.store)
+    assert store_content(out) == store_content(mars_reference)
 
 
 def test_full_disk_while_saving_a_checkpoint_keeps_the_last_one(tiny_store, tmp_path, monkeypatch):
     run = tmp_path / "run"
     args = ["train", "--store", tiny_store, "--out", run, "--epochs", "2", *TRAIN_FLAGS]
     with monkeypatch.context() as patch:
-        patch.setattr(os, "fsync", failing_on_call(os.fsync, 2))
+        patch.setattr(os, "fsync", failing_on_call(os.fsync, 2, lambda fd: "last.pt.tmp-" in open_file_name(fd)))
         result = run_cli(reid_main, args)
     assert_one_line_error(result, str(run / "last.pt"), "could not write the checkpoint", FULL)
     assert load_checkpoint(run / "last.pt")["epoch"] == 1
@@ -127,7 +132,7 @@ def small_tmpfs(tmp_path):
 def test_real_full_disk_stops_cleanly_keeps_the_old_store_and_resume_completes(
         small_tmpfs, mars_root, mars_reference):
     out = small_tmpfs / "mars.h5"
-    shutil.copy(mars_reference.store, out)
+    shutil.copy(mars_reference, out)
     before = out.read_bytes()
     full = subprocess.run(extract_command(mars_root, out, "--overwrite"), env=CHILD_ENV, capture_output=True,
                           text=True)
@@ -147,4 +152,4 @@ def test_real_full_disk_stops_cleanly_keeps_the_old_store_and_resume_completes(
     assert resumed.returncode == 0, resumed.stderr
     with open_store(out) as reader:
         assert reader.meta.height == 64
-    assert store_content(out) == store_content(mars_reference.store)
+    assert store_content(out) == store_content(mars_reference)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from flowprep.codec import CodecError, FrameCodec
 from flowprep.datasets import duke, ilidsvid, mars
 from flowprep.errors import DatasetError, StoreError
-from flowprep.integrity import describe, verify
+from flowprep.store.verify import describe, verify
 from flowprep.store import StoreWriter, open_store
 from helpers_store import write_tiny_store
 
