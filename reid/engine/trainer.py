@@ -160,7 +160,7 @@ class Trainer:
         if self.ctx.is_main:
             self._prepare_run_dir()
         self.network = self._wrap(self.model)
-        self.flags = DeterminismFlags(self.cfg.deterministic, self.device)  # last: a failed set-up leaves them alone
+        self.flags = DeterminismFlags(self.cfg.deterministic, self.device)  # after the checks that may refuse the run
         if self.resumed_rng is not None:
             restore_rng_state(self.resumed_rng)
         else:
@@ -206,8 +206,8 @@ class Trainer:
 
     def run(self) -> Evaluation | None:
         """Set up, train from ``start_epoch`` to ``cfg.epochs`` calling the hooks, tear down; the last evaluation."""
-        self.setup()
         try:
+            self.setup()
             self._epochs()
         finally:
             self.teardown()
