@@ -19,7 +19,8 @@ import time
 import numpy as np
 import torch
 
-from flowprep.flow.liteflownet import LiteFlowNet, LiteFlowNetEstimator
+from flowprep.flow.liteflownet import LiteFlowNetEstimator
+from flowprep.flow.liteflownet_network import LiteFlowNet
 
 PRECISIONS = ("fp32", "bf16")
 

@@ -33,7 +33,7 @@ def synchronize(device: torch.device) -> None:
 
 def loop_step_time(trainer: Trainer, steps: int) -> float:
     """Seconds per step of the real loop, after one warm-up epoch slice."""
-    loader = trainer._loader()
+    loader = trainer.loader()
     trainer.train_epoch(loader, 0, max_batches=2)  # warm-up: workers start, cudnn picks kernels
     synchronize(trainer.device)
     started = time.perf_counter()
@@ -45,7 +45,7 @@ def loop_step_time(trainer: Trainer, steps: int) -> float:
 
 def memory_step_time(trainer: Trainer, steps: int) -> float:
     """Seconds per step on one device-resident batch: the same work without any data loading."""
-    images, flows, labels = next(iter(trainer._loader()))
+    images, flows, labels = next(iter(trainer.loader()))
     images, flows = prepare_batch(images, flows, trainer.device)
     labels = labels.to(trainer.device)
     trainer.network.train()
@@ -110,9 +110,13 @@ def main() -> None:
         cfg = TrainConfig(store=args.store, out=run, model=args.model, backbone=args.backbone, pretrained="none",
                           device=args.device, workers=args.workers, amp=args.amp, epochs=2, eval_every=0, quiet=True)
         trainer = Trainer(cfg)
-        real = loop_step_time(trainer, args.steps)
-        ideal = memory_step_time(trainer, args.steps)
-        pipeline, pure = feature_rates(trainer, args.batch_size)
+        trainer.setup()  # the loop's own set-up (torch.compile, seeding), without its hooks
+        try:
+            real = loop_step_time(trainer, args.steps)
+            ideal = memory_step_time(trainer, args.steps)
+            pipeline, pure = feature_rates(trainer, args.batch_size)
+        finally:
+            trainer.teardown()
     name = torch.cuda.get_device_name(trainer.device) if trainer.device.type == "cuda" else "CPU"
     print(f"device: {name}; {args.model}/{args.backbone}, {cfg.identities_per_batch}x{cfg.instances} clips of "
           f"{cfg.seq_len} frames at {trainer.store.meta.height}x{trainer.store.meta.width}, amp {args.amp}, "

@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 from flowprep.codec import FrameCodec
 from flowprep.datasets import open_dataset
-from flowprep.datasets.base import Tracklet
+from flowprep.datasets.base import Tracklet, default_cache
 from flowprep.encode import encode_tracklet
 from flowprep.errors import FlowprepError
 from flowprep.flow import flows_for_tracklets
@@ -142,6 +142,7 @@ class ExtractOptions:
     shard: Shard = Shard()
     split: int | None = None
     split_file: Path | None = None  # iLIDS-VID/PRID: the split file [default: the one found in the root]
+    cache: Path | None = None  # what the adapter derives from the dataset (MOT crops) [default: default_cache(out)]
     flush_seconds: float = 10.0  # how much finished work a kill may cost at most
 
 
@@ -170,7 +171,8 @@ def extract(
     if not estimator.supports_size(opts.height, opts.width):
         raise FlowprepError(f"--size {opts.height}x{opts.width}: {estimator.name} flow {estimator.params} fails on frames "
                             "this small; choose a larger size (e.g. 64x32; the paper uses 256x128)")
-    dataset = open_dataset(opts.dataset, opts.root, split=opts.split, split_file=opts.split_file)
+    dataset = open_dataset(opts.dataset, opts.root, split=opts.split, split_file=opts.split_file,
+                           cache=opts.cache or default_cache(opts.out))
     tracklets = dataset.tracklets()
     if notify is not None and dataset.has_splits:
         notify(dataset.split_note())

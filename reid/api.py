@@ -65,7 +65,7 @@ def load_model(checkpoint: str | os.PathLike, device: str | torch.device = "cpu"
     >>> model.config["model"], model.config["feature_dim"]
     ('mutual-attention', 256)
     """
-    from reid.engine.trainer import resolve_device
+    from reid.engine.runtime import resolve_device
 
     device = resolve_device(device) if isinstance(device, str) else device
     return trained_model(load_checkpoint(checkpoint, map_location=device), Path(checkpoint), device)
@@ -113,7 +113,7 @@ class FeatureExtractor:
 
     def __init__(self, checkpoint: str | os.PathLike, device: str | torch.device = "auto", *,
                  seq_len: int | None = None, batch_size: int = 32, flow_weights: str | os.PathLike | None = None):
-        from reid.engine.trainer import resolve_device
+        from reid.engine.runtime import resolve_device
 
         self.checkpoint = Path(checkpoint)
         self.device = resolve_device(device) if isinstance(device, str) else device

@@ -7,15 +7,18 @@ a query in camera 1, gallery tracklets in cameras 2 and 3.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import cv2
+import h5py
 import numpy as np
 
 from flowprep.codec import FrameCodec
 from flowprep.store import EncodedTracklet, StoreMeta, write_store
 
 FRAMES = 6
+FAST_DIS = ["--size", "64x32", "--flow", "dis", "--flow-param", "preset=ultrafast", "--quiet"]  # extract flags
 SHIFT_PX = 1.0
 ROLES_BY_CAMERA = (("train", 1), ("train", 2), ("query", 1), ("gallery", 2), ("gallery", 3))
 
@@ -88,3 +91,23 @@ def shared_tiny_run(tmp_path_factory) -> tuple[Path, Path]:
         folder.mkdir(exist_ok=True)
         train_tiny_checkpoint(write_tiny_store(store), folder / "run")
     return store, checkpoint
+
+
+def altered_copy(source: Path, target: Path, **attrs) -> Path:
+    shutil.copyfile(source, target)
+    with h5py.File(target, "r+") as f:
+        for key, value in attrs.items():
+            f.attrs[key] = value
+    return target
+
+
+def trained_on_split(checkpoint: Path, target: Path, split: int) -> Path:
+    """``checkpoint`` as if its training store had held ``split``."""
+    import torch
+
+    from reid.engine.checkpoint import save_checkpoint
+
+    payload = torch.load(checkpoint, weights_only=True)
+    payload["store"]["split"] = split
+    save_checkpoint(target, {k: v for k, v in payload.items() if k != "format"})
+    return target

@@ -106,19 +106,22 @@ def test_other_layout_gets_a_hint(tmp_path):
         load_pretrained(build_backbone("resnet_tiny"), tmp_path / "cadene.pth")
 
 
-def test_wrong_shapes_and_unreadable_files(tmp_path):
-    backbone = build_backbone("resnet_tiny")
+def wrong_shape(backbone, path):
     state = dict(backbone.state_dict())
     state["conv1.weight"] = torch.zeros(8, 3, 3, 3)
-    torch.save(state, tmp_path / "shapes.pth")
-    with pytest.raises(ReidError, match="conv1.weight: file \\(8, 3, 3, 3\\)"):
-        load_pretrained(backbone, tmp_path / "shapes.pth")
-    (tmp_path / "garbage.pth").write_bytes(b"not a torch file")
-    with pytest.raises(ReidError, match="garbage.pth: not a readable weight file"):
-        load_pretrained(backbone, tmp_path / "garbage.pth")
-    torch.save([torch.zeros(1)], tmp_path / "list.pth")
-    with pytest.raises(ReidError, match="expected a state dict"):
-        load_pretrained(backbone, tmp_path / "list.pth")
+    torch.save(state, path)
+
+
+@pytest.mark.parametrize("write, message", [
+    (wrong_shape, "conv1.weight: file \\(8, 3, 3, 3\\)"),
+    (lambda backbone, path: path.write_bytes(b"not a torch file"), "bad.pth: not a readable weight file"),
+    (lambda backbone, path: torch.save([torch.zeros(1)], path), "expected a state dict"),
+], ids=["wrong-shape", "not-torch", "not-a-state-dict"])
+def test_weight_files_that_do_not_fit_are_refused(tmp_path, write, message):
+    backbone = build_backbone("resnet_tiny")
+    write(backbone, tmp_path / "bad.pth")
+    with pytest.raises(ReidError, match=message):
+        load_pretrained(backbone, tmp_path / "bad.pth")
 
 
 def test_build_model_loads_pretrained_into_both_streams(tmp_path):

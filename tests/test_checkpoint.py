@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,13 +33,13 @@ def test_pickled_code_is_refused(tmp_path, capsys):
     assert "never run" not in capsys.readouterr().out
 
 
-def test_damaged_and_missing_checkpoints_are_one_line_errors(tmp_path):
+@pytest.mark.parametrize("name, words", [("truncated.pt", "truncated or damaged"), ("none.pt", "no such checkpoint")])
+def test_damaged_and_missing_checkpoints_are_one_line_errors(tmp_path, name, words):
     save_checkpoint(tmp_path / "c.pt", {"epoch": 1})
-    (tmp_path / "t.pt").write_bytes((tmp_path / "c.pt").read_bytes()[:50])
-    for path, words in ((tmp_path / "t.pt", "truncated or damaged"), (tmp_path / "none.pt", "no such checkpoint")):
-        with pytest.raises(CheckpointError, match=words) as info:
-            load_checkpoint(path)
-        assert "\n" not in str(info.value)
+    (tmp_path / "truncated.pt").write_bytes((tmp_path / "c.pt").read_bytes()[:50])
+    with pytest.raises(CheckpointError, match=words) as info:
+        load_checkpoint(tmp_path / name)
+    assert "\n" not in str(info.value)
 
 
 def test_model_config_mismatch_names_the_setting(tmp_path):
@@ -68,16 +69,28 @@ def tensorboard_scalars(folder, tag) -> list[tuple[int, float]]:
     return [(e.step, e.value) for e in events.Scalars(tag)]
 
 
-def test_run_log_writes_one_csv_row_per_epoch_and_tensorboard_events(tmp_path):
+@pytest.fixture
+def logged(tmp_path) -> Path:
+    """A run log of two epochs, the second with a metric seen for the first time, and one text line."""
     log = RunLog(tmp_path)
     log.log(1, {"train/loss": 1.5})
-    log.log(2, {"train/loss": 1.25, "eval/mAP": 0.5})  # a metric seen for the first time widens the header
+    log.log(2, {"train/loss": 1.25, "eval/mAP": 0.5})
     log.line("epoch 2 done", show=False)
     log.close()
-    assert (tmp_path / "metrics.csv").read_text().splitlines() == ["epoch,train/loss,eval/mAP", "1,1.5,", "2,1.25,0.5"]
-    assert (tmp_path / "train.log").read_text() == "epoch 2 done\n"
-    assert tensorboard_scalars(tmp_path, "train/loss") == [(1, 1.5), (2, 1.25)]
-    assert tensorboard_scalars(tmp_path, "eval/mAP") == [(2, 0.5)]
+    return tmp_path
+
+
+def test_run_log_writes_one_csv_row_per_epoch_widening_the_header_for_new_metrics(logged):
+    assert (logged / "metrics.csv").read_text().splitlines() == ["epoch,train/loss,eval/mAP", "1,1.5,", "2,1.25,0.5"]
+
+
+def test_run_log_keeps_its_lines_in_train_log(logged):
+    assert (logged / "train.log").read_text() == "epoch 2 done\n"
+
+
+def test_run_log_writes_tensorboard_events_at_the_epoch_steps(logged):
+    assert tensorboard_scalars(logged, "train/loss") == [(1, 1.5), (2, 1.25)]
+    assert tensorboard_scalars(logged, "eval/mAP") == [(2, 0.5)]
 
 
 def test_resumed_run_log_forgets_steps_after_the_checkpoint(tmp_path):

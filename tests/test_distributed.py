@@ -86,10 +86,11 @@ def hand_sharded_run(store: Path, out: Path, rank_slices: RankSlices,
     ``losses`` receives each epoch's mean loss over every slice of every batch.
     """
     trainer = Trainer(TrainConfig(store=str(store), out=str(out), **TRAIN))
+    trainer.setup()  # seeds and sets the determinism switches as a run does
     try:
         return train_by_hand(trainer, rank_slices, losses)
     finally:
-        trainer.close()
+        trainer.teardown()
 
 
 def train_by_hand(trainer: Trainer, rank_slices: RankSlices, losses: list[float] | None) -> dict[str, torch.Tensor]:
@@ -163,7 +164,6 @@ def test_two_ranks_equal_one_process_running_both_slices(store, ddp_run, ddp_wei
     losses: list[float] = []
     reference = hand_sharded_run(store, tmp_path / "reference", ddp_slices, losses)
     untrained = Trainer(TrainConfig(store=str(store), out=str(tmp_path / "untrained"), **TRAIN))
-    untrained.close()
     assert largest_difference(ddp_weights, untrained.model.state_dict()) > 1000 * TOLERANCE  # it did train
     assert largest_difference(ddp_weights, reference) < TOLERANCE
     # the logged loss is the mean over both ranks' slices, not rank 0's half alone

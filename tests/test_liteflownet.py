@@ -13,7 +13,8 @@ from torch import nn
 from flowprep.errors import FlowprepError
 from flowprep.flow import create_estimator
 from flowprep.flow.correlation import correlation
-from flowprep.flow.liteflownet import LiteFlowNet, backwarp, estimate_flow, load_network
+from flowprep.flow.liteflownet import estimate_flow, load_network
+from flowprep.flow.liteflownet_network import LiteFlowNet, backwarp
 
 
 def naive_correlation(first: torch.Tensor, second: torch.Tensor, stride: int, reach: int = 3) -> torch.Tensor:
@@ -178,14 +179,13 @@ def test_weights_with_wrong_keys_name_them(tmp_path):
     assert "netFeatures.netOne.0.weight" in message and "netExtra.weight" in message
 
 
-def test_unknown_liteflownet_param_and_bad_device(port_weights):
+@pytest.mark.parametrize("options, message", [({"scale": 2}, "no parameter scale"),
+                                              ({"precision": "fp16"}, "precision must be"),
+                                              ({"device": "tpu"}, "device")])
+def test_bad_liteflownet_options_are_refused(port_weights, options, message):
     _, path = port_weights
-    with pytest.raises(FlowprepError, match="no parameter scale"):
-        create_estimator("liteflownet", weights=path, scale=2)
-    with pytest.raises(FlowprepError, match="precision must be"):
-        create_estimator("liteflownet", weights=path, precision="fp16")
-    with pytest.raises(FlowprepError, match="device"):
-        create_estimator("liteflownet", weights=path, device="tpu")
+    with pytest.raises(FlowprepError, match=message):
+        create_estimator("liteflownet", weights=path, **options)
 
 
 def test_frames_of_32_px_or_less_give_finite_flow(port_weights):

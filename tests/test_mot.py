@@ -13,9 +13,10 @@ from click.testing import CliRunner
 
 from flowprep.cli import cli
 from flowprep.datasets import load_tracklets
-from flowprep.datasets.mot import CROPS, FrameSource
+from flowprep.datasets.mot import FrameSource
 from flowprep.errors import DatasetError
 from flowprep.store import open_store
+from helpers_mount import read_only_bind
 
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 VTEST_TRACKS = Path(__file__).parent / "data" / "vtest_tracks.txt"
@@ -70,9 +71,10 @@ def write_sequence(root: Path, name: str, tracks: str, frames: int = 4, ground_t
 
 
 def test_boxes_are_clipped_small_ones_dropped_and_sequences_numbered(tmp_path):
-    write_sequence(tmp_path, "cam_a", "1,7,11,21,10,20\n2,7,31,51,20,20\n3,7,1,1,2,2\n2,9,5,5,8,8\n")
-    write_sequence(tmp_path, "cam_b", "1,7,1,1,8,8,0,1\n2,3,1,1,8,8,1,1\n", ground_truth=True)
-    tracklets = load_tracklets("mot", tmp_path)
+    root, cache = tmp_path / "root", tmp_path / "cache"
+    write_sequence(root, "cam_a", "1,7,11,21,10,20\n2,7,31,51,20,20\n3,7,1,1,2,2\n2,9,5,5,8,8\n")
+    write_sequence(root, "cam_b", "1,7,1,1,8,8,0,1\n2,3,1,1,8,8,1,1\n", ground_truth=True)
+    tracklets = load_tracklets("mot", root, cache=cache)
     assert [(t.name, t.pid, t.camid, t.role, len(t.frames)) for t in tracklets] == [
         ("cam_a_id7", 7, 1, "gallery", 2),  # frame 3's 2x2 box is too small
         ("cam_a_id9", 9, 1, "gallery", 1),
@@ -82,21 +84,34 @@ def test_boxes_are_clipped_small_ones_dropped_and_sequences_numbered(tmp_path):
     assert first.shape == (20, 10, 3)
     assert abs(int(first[0, 0, 0]) - 50) <= 3 and abs(int(first[0, 0, 1]) - 4 * 20) <= 3  # frame 1, row 20: 1-based corner
     assert clipped.shape == (10, 10, 3)  # the box ran 10 pixels past the bottom and right edges
-    assert tracklets[0].frames[0] == tmp_path / CROPS / "cam_a" / "7" / "000001.jpg"
+
+
+def test_crops_go_to_the_cache_folder(tmp_path):
+    write_sequence(tmp_path / "root", "cam_a", "1,7,11,21,10,20\n")
+    tracklets = load_tracklets("mot", tmp_path / "root", cache=tmp_path / "cache")
+    assert tracklets[0].frames == (tmp_path / "cache" / "cam_a" / "7" / "000001.jpg",)
+
+
+def test_without_a_cache_folder_mot_is_a_one_line_error(tmp_path):
+    write_sequence(tmp_path, "seq", "1,1,1,1,10,10\n")
+    with pytest.raises(DatasetError, match="pass one \\(flowprep extract --cache DIR") as info:
+        load_tracklets("mot", tmp_path)
+    assert "\n" not in str(info.value)
 
 
 def test_crops_are_reused_until_the_track_file_changes(tmp_path, monkeypatch):
-    track_file = write_sequence(tmp_path, "seq", "1,1,1,1,10,10\n2,1,2,2,10,10\n")
-    before = load_tracklets("mot", tmp_path)
+    track_file = write_sequence(tmp_path / "root", "seq", "1,1,1,1,10,10\n2,1,2,2,10,10\n")
+    cache = tmp_path / "cache"
+    before = load_tracklets("mot", tmp_path / "root", cache=cache)
 
     def no_decoding(self, wanted):
         raise AssertionError("crops should have been reused")
 
     with monkeypatch.context() as patch:
         patch.setattr(FrameSource, "frames", no_decoding)
-        assert load_tracklets("mot", tmp_path) == before
+        assert load_tracklets("mot", tmp_path / "root", cache=cache) == before
     track_file.write_text("1,1,1,1,10,10\n2,1,2,2,10,10\n3,1,3,3,10,10\n")
-    assert len(load_tracklets("mot", tmp_path)[0].frames) == 3
+    assert len(load_tracklets("mot", tmp_path / "root", cache=cache)[0].frames) == 3
 
 
 @pytest.mark.parametrize("tracks, message", [
@@ -106,17 +121,77 @@ def test_crops_are_reused_until_the_track_file_changes(tmp_path, monkeypatch):
     ("9,1,1,1,10,10\n", r"img1: frame 9 is missing"),
 ])
 def test_bad_track_files_are_one_line_errors_naming_the_file(tmp_path, tracks, message):
-    write_sequence(tmp_path, "seq", tracks)
+    write_sequence(tmp_path / "root", "seq", tracks)
     with pytest.raises(DatasetError, match=message) as info:
-        load_tracklets("mot", tmp_path)
+        load_tracklets("mot", tmp_path / "root", cache=tmp_path / "cache")
     assert "\n" not in str(info.value)
 
 
-def test_a_sequence_without_frames_or_tracks_names_the_layout(tmp_path):
+def test_a_sequence_without_frames_names_the_layout(tmp_path):
     (tmp_path / "seq").mkdir()
     (tmp_path / "seq" / "tracks.txt").write_text("1,1,1,1,10,10\n")
     with pytest.raises(DatasetError, match="no img1/ folder and no video file"):
-        load_tracklets("mot", tmp_path)
-    (tmp_path / "seq" / "tracks.txt").unlink()
+        load_tracklets("mot", tmp_path, cache=tmp_path / "cache")
+
+
+def test_a_sequence_without_tracks_names_the_layout(tmp_path):
+    (tmp_path / "seq").mkdir()
     with pytest.raises(DatasetError, match="no gt/gt.txt and no tracks.txt"):
-        load_tracklets("mot", tmp_path)
+        load_tracklets("mot", tmp_path, cache=tmp_path / "cache")
+
+
+def snapshot(folder: Path) -> list[tuple[str, int, int]]:
+    """Every path under ``folder`` with its size and modification time: what a write would change."""
+    return sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*"))
+
+
+@pytest.fixture
+def read_only_root(tmp_path, monkeypatch):
+    """(a MOT root on a read-only bind mount, the folder behind it); where mounting is refused, creating
+    folders under the root fails as it would there."""
+    source, view = tmp_path / "source", tmp_path / "data"
+    write_sequence(source, "seq", "1,1,1,1,10,10\n2,1,2,2,10,10\n3,2,5,5,12,12\n")
+    with read_only_bind(source, view) as mounted:
+        if not mounted:
+            view, real_mkdir = source, Path.mkdir
+
+            def mkdir(path, *args, **kwargs):
+                if Path(path).resolve().is_relative_to(source.resolve()):
+                    raise OSError(30, "Read-only file system", str(path))
+                return real_mkdir(path, *args, **kwargs)
+
+            monkeypatch.setattr(Path, "mkdir", mkdir)
+        yield view, source
+
+
+def extract_mot(root: Path, out: Path, *flags: str):
+    return CliRunner().invoke(cli, ["extract", "--dataset", "mot", "--root", str(root), "--out", str(out),
+                                    "--flow", "dis", "--size", "32x16", "--workers", "0", "--quiet", *flags])
+
+
+def test_extract_from_a_read_only_root_succeeds(read_only_root, tmp_path):
+    root, _ = read_only_root
+    result = extract_mot(root, tmp_path / "out" / "mot.h5")
+    assert result.exit_code == 0, result.output
+    with open_store(tmp_path / "out" / "mot.h5") as reader:
+        assert len(reader.tracklets.pid) == 2
+
+
+def test_extract_writes_nothing_under_the_dataset_root(read_only_root, tmp_path):
+    root, source = read_only_root
+    before = snapshot(source)
+    assert extract_mot(root, tmp_path / "out" / "mot.h5").exit_code == 0
+    assert snapshot(source) == before
+
+
+def test_crops_go_beside_the_store_by_default(read_only_root, tmp_path):
+    root, _ = read_only_root
+    assert extract_mot(root, tmp_path / "out" / "mot.h5").exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "out" / "mot.cache" / "seq").iterdir()) == ["1", "2", "manifest.json"]
+
+
+def test_the_cache_flag_chooses_the_crop_folder(read_only_root, tmp_path):
+    root, _ = read_only_root
+    assert extract_mot(root, tmp_path / "out" / "mot.h5", "--cache", str(tmp_path / "crops")).exit_code == 0
+    assert (tmp_path / "crops" / "seq" / "manifest.json").is_file()
+    assert not (tmp_path / "out" / "mot.cache").exists()

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import reid.rerank
+import reid.rerank.blocks
 from reid.distance import pairwise_distance
 from reid.errors import ReidError
 from reid.rerank import k_reciprocal_rerank, rerank
@@ -87,7 +88,7 @@ def test_tied_distances_follow_the_stable_ranking(k1, k2):
 def test_small_chunks_give_the_same_result(monkeypatch):
     q_g, q_q, g_g = _distance_blocks(7, num_query=10, num_gallery=30)
     whole = k_reciprocal_rerank(q_g, q_q, g_g, k1=6, k2=3)
-    monkeypatch.setattr(reid.rerank, "CHUNK_ELEMENTS", 97)  # rows one by one, a handful of pairs at a time
+    monkeypatch.setattr(reid.rerank.blocks, "CHUNK_ELEMENTS", 97)  # rows one by one, a handful of pairs at a time
     chunked = k_reciprocal_rerank(q_g, q_q, g_g, k1=6, k2=3)
     torch.testing.assert_close(chunked, whole, rtol=1e-12, atol=1e-12)
 
@@ -164,8 +165,9 @@ def test_from_features_matches_the_reference_without_a_gallery_square(metric, mo
         shapes.append((len(query), len(gallery)))
         return pairwise_distance(query, gallery, metric)
 
-    monkeypatch.setattr(reid.rerank, "pairwise_distance", recorded)
-    monkeypatch.setattr(reid.rerank, "CHUNK_ELEMENTS", 97)  # rows of the full matrix two at a time
+    for module in (reid.rerank, reid.rerank.blocks):  # the query x gallery block, then rows of the full matrix
+        monkeypatch.setattr(module, "pairwise_distance", recorded)
+    monkeypatch.setattr(reid.rerank.blocks, "CHUNK_ELEMENTS", 97)  # rows of the full matrix two at a time
     result = reid.rerank.rerank_features(q_feats, g_feats, metric, k1=6, k2=3, lambda_value=0.3)
     np.testing.assert_allclose(result.numpy(), expected, rtol=1e-9, atol=1e-12)
     assert shapes[0] == (10, 30) and max(rows for rows, _ in shapes[1:]) == 97 // 40  # never the gallery square

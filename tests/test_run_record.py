@@ -42,11 +42,6 @@ def results(run: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory) -> Path:
-    return write_tiny_store(tmp_path_factory.mktemp("record") / "tiny.h5", identities=6)
-
-
-@pytest.fixture(scope="module")
 def first_run(store, tmp_path_factory) -> tuple[Path, str]:
     """A 2-epoch deterministic run and what it printed."""
     run = tmp_path_factory.mktemp("record") / "run"
@@ -73,23 +68,34 @@ def test_record_holds_every_resolved_setting_and_the_facts_of_the_run(first_run,
     assert load_checkpoint(run / "last.pt")["run"] == facts
 
 
-def test_logs_metrics_csv_train_log_and_tensorboard_events(first_run):
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-    run, output = first_run
-    rows = metrics(run)
+def test_metrics_csv_has_a_row_per_epoch_with_training_and_evaluation_columns(first_run):
+    rows = metrics(first_run[0])
     assert [row["epoch"] for row in rows] == ["1", "2"]
     assert {"train/total", "train/ce", "train/triplet", "train/lr", "train/clips_per_s", "eval/mAP", "eval/rank1"} <= set(rows[0])
-    log = (run / "train.log").read_text()
+
+
+def test_train_log_holds_the_header(first_run):
+    log = (first_run[0] / "train.log").read_text()
     assert "reid train: device cpu" in log and "parameters" in log and "# tracklets" in log
+
+
+def test_the_epoch_lines_are_logged_and_shown_with_quiet(first_run):
+    run, output = first_run
+    log = (run / "train.log").read_text()
     for line in ("epoch 1/2  loss", "epoch 2/2  loss"):
         assert line in log and line in output  # shown with --quiet too: only the bars are hidden
+
+
+def test_tensorboard_events_hold_the_logged_scalars(first_run):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run, _ = first_run
     events = EventAccumulator(str(run))
     events.Reload()
     assert {"train/total", "train/lr", "eval/mAP"} <= set(events.Tags()["scalars"])
     logged = events.Scalars("train/total")
     assert [e.step for e in logged] == [1, 2]
-    assert [e.value for e in logged] == pytest.approx([float(row["train/total"]) for row in rows], rel=1e-5)
+    assert [e.value for e in logged] == pytest.approx([float(row["train/total"]) for row in metrics(run)], rel=1e-5)
     assert not list(Path(__file__).parent.glob("events.out.tfevents*"))  # nothing written beside the tests
 
 
@@ -101,26 +107,48 @@ def test_the_record_repeats_the_run(first_run, tmp_path, monkeypatch):
     assert results(again) == results(run)  # losses, learning rates and scores, to the last printed digit
     a, b = load_checkpoint(run / "last.pt")["model"], load_checkpoint(again / "last.pt")["model"]
     assert all(torch.equal(a[key], b[key]) for key in a)
-    assert not torch.are_deterministic_algorithms_enabled()  # the run put torch's global switch back
 
 
-def test_resume_refuses_changed_settings_in_one_line_and_never_rewrites_the_record(first_run, tmp_path, monkeypatch):
+def test_resume_refuses_changed_settings_in_one_line_and_keeps_the_checkpoint(first_run, tmp_path, monkeypatch):
     run = tmp_path / "run"
     shutil.copytree(first_run[0], run)
-    record, checkpoint = (run / "config.yaml").read_bytes(), (run / "last.pt").read_bytes()
+    checkpoint = (run / "last.pt").read_bytes()
     refused = train(monkeypatch, "--out", str(run), "--resume", "--lr", "5e-2", "--seed", "7", "--seq-len", "2")
     assert refused.exit_code != 0
     message = str(refused.exception)
     assert "\n" not in message and "--lr 0.001 -> 0.05; --seed 0 -> 7; --seq-len 4 -> 2" in message
     assert (run / "last.pt").read_bytes() == checkpoint
 
-    extended = train(monkeypatch, "--out", str(run), "--resume", "--epochs", "3", "--workers", "0", "--log-every", "2")
+
+@pytest.fixture(scope="module")
+def extended_run(first_run, tmp_path_factory) -> tuple[Path, bytes]:
+    """(first_run resumed to 3 epochs with other placement settings, first_run's record before that)."""
+    run = tmp_path_factory.mktemp("record") / "extended"
+    shutil.copytree(first_run[0], run)
+    record = (run / "config.yaml").read_bytes()
+    with pytest.MonkeyPatch.context() as patch:
+        extended = train(patch, "--out", str(run), "--resume", "--epochs", "3", "--workers", "0", "--log-every", "2")
     assert extended.exit_code == 0, extended.output
-    assert load_checkpoint(run / "last.pt")["epoch"] == 3
-    assert load_checkpoint(run / "last.pt")["config"]["lr"] == 1e-3
+    return run, record
+
+
+def test_a_resume_may_extend_the_epochs_and_keeps_the_recorded_settings(extended_run):
+    run, _ = extended_run
+    state = load_checkpoint(run / "last.pt")
+    assert (state["epoch"], state["config"]["lr"]) == (3, 1e-3)
+
+
+def test_a_resume_never_rewrites_the_record(extended_run):
+    run, record = extended_run
     assert (run / "config.yaml").read_bytes() == record
-    assert "resumed from epoch 2" in (run / "train.log").read_text()
-    assert [row["epoch"] for row in metrics(run)] == ["1", "2", "3"]
+
+
+def test_a_resume_says_where_it_continues(extended_run):
+    assert "resumed from epoch 2" in (extended_run[0] / "train.log").read_text()
+
+
+def test_a_resume_logs_each_epoch_once(extended_run):
+    assert [row["epoch"] for row in metrics(extended_run[0])] == ["1", "2", "3"]
 
 
 def test_settings_reach_the_loss_sampler_and_schedule(store, tmp_path):
@@ -128,7 +156,6 @@ def test_settings_reach_the_loss_sampler_and_schedule(store, tmp_path):
                       feature_dim=64, identities_per_batch=2, instances=3, margin=0.7, label_smoothing=0.25,
                       warmup_epochs=4, warmup_factor=0.5, lr=1e-2, workers=0, device="cpu", quiet=True)
     trainer = Trainer(cfg)
-    trainer.close()
     assert trainer.loss.triplet.margin == 0.7 and trainer.loss.cross_entropy.epsilon == 0.25
     assert (trainer.sampler.p, trainer.sampler.k) == (2, 3)
     assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.5 * 1e-2)
@@ -161,7 +188,6 @@ def test_ctrl_c_points_to_resume(first_run, tmp_path, monkeypatch):
     result = train(monkeypatch, "--out", str(run), "--resume", "--epochs", "4", "--workers", "0")
     assert result.exit_code != 0
     assert f"reid train --out {run} --resume" in result.output
-    assert not torch.are_deterministic_algorithms_enabled()
 
 
 def test_resnet50_on_the_cpu_says_it_is_slow_before_it_starts(store, tmp_path, monkeypatch):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -18,6 +17,7 @@ from click.testing import CliRunner
 
 import flowprep.store
 from flowprep.store import open_store
+from helpers_mount import read_only_bind
 from helpers_store import shared_tiny_run
 from reid.cli import cli
 from reid.api import FeatureExtractor, frame_files
@@ -55,69 +55,115 @@ def search(store, checkpoint, query, *extra) -> list[str]:
     return result.stdout.splitlines()  # the progress bar goes to stderr
 
 
-def test_search_lists_matches_in_distance_order_and_reuses_the_cache(gallery, tmp_path):
-    store, checkpoint = gallery
-    write_query_folder(store, tmp_path / "query")
-    first = search(store, checkpoint, tmp_path / "query", "--top", "5", "--out", str(tmp_path / "ranked.png"))
-    assert "6 frames (0 skipped)" in first[0] and "features computed, cached in" in first[0]
-    rows = [line.split() for line in first[2:7]]
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory) -> tuple[Path, Path, list[str]]:
+    """(folder holding gallery.h5 and its cache, the query folder, the first search's lines), searched once."""
+    store, checkpoint = shared_tiny_run(tmp_path_factory)
+    folder = tmp_path_factory.mktemp("searched")
+    shutil.copy(store, folder / "gallery.h5")
+    write_query_folder(store, folder / "query")
+    lines = search(folder / "gallery.h5", checkpoint, folder / "query", "--top", "5", "--out", str(folder / "ranked.png"))
+    return folder, checkpoint, lines
+
+
+def test_search_lists_matches_in_distance_order_query_identity_first(searched):
+    _, _, lines = searched
+    assert "6 frames (0 skipped)" in lines[0]
+    rows = [line.split() for line in lines[2:7]]
     assert [int(r[0]) for r in rows] == [1, 2, 3, 4, 5]
     distances = [float(r[1]) for r in rows]
     assert distances == sorted(distances)
     assert int(rows[0][2]) == 3  # the query's identity (its colour) comes first
-    assert len(list(tmp_path.glob("gallery.h5.features-*.pt"))) == 1
-    picture = cv2.cvtColor(cv2.imread(str(tmp_path / "ranked.png")), cv2.COLOR_BGR2RGB)
-    grey = np.all(picture[1] == np.array(GREY, np.uint8), axis=1)
-    assert np.count_nonzero(grey & ~np.concatenate([[False], grey[:-1]])) == 5  # unknown identity: grey frames
 
-    second = search(store, checkpoint, tmp_path / "query", "--top", "5")
+
+def test_the_first_search_caches_the_gallery_features_beside_it(searched):
+    folder, _, lines = searched
+    assert "features computed, cached in" in lines[0]
+    assert len(list(folder.glob("gallery.h5.features-*.pt"))) == 1
+
+
+def test_the_picture_frames_an_unknown_query_identity_in_grey(searched):
+    folder, _, _ = searched
+    picture = cv2.cvtColor(cv2.imread(str(folder / "ranked.png")), cv2.COLOR_BGR2RGB)
+    grey = np.all(picture[1] == np.array(GREY, np.uint8), axis=1)
+    assert np.count_nonzero(grey & ~np.concatenate([[False], grey[:-1]])) == 5
+
+
+def test_a_second_search_reads_the_cache_and_ranks_the_same(searched):
+    folder, checkpoint, first = searched
+    second = search(folder / "gallery.h5", checkpoint, folder / "query", "--top", "5")
     assert "features read from" in second[0]
     assert second[1:7] == first[1:7]
 
 
-def test_gallery_cache_reuse_invalidation_and_unwritable_folder(gallery, tmp_path, monkeypatch):
+@pytest.fixture
+def computed(gallery):
+    """(extractor, open store, the gallery features computed and cached once)."""
     store, checkpoint = gallery
     extractor = FeatureExtractor(checkpoint, "cpu")
     with open_store(store) as reader:
-        computed = gallery_features(extractor, reader)
-        assert not computed.cached and computed.cache.is_file()
+        yield extractor, reader, gallery_features(extractor, reader)
 
-        def no_extraction(*args, **kwargs):
-            raise AssertionError("the cache should have been used")
 
-        with monkeypatch.context() as patch:
-            patch.setattr(FeatureExtractor, "store", no_extraction)
-            cached = gallery_features(extractor, reader)
-        assert cached.cached and torch.equal(cached.features, computed.features)
+def test_gallery_features_are_cached_beside_the_store(computed):
+    _, _, features = computed
+    assert not features.cached and features.cache.is_file()
 
-        state = load_checkpoint(checkpoint)
-        state["model"]["head.bn.bias"] = state["model"]["head.bn.bias"] + 1.0
-        retrained = tmp_path / "retrained.pt"
-        save_checkpoint(retrained, state)
-        other = gallery_features(FeatureExtractor(retrained, "cpu"), reader)
-        assert not other.cached and other.cache != computed.cache
-        assert not torch.allclose(other.features, computed.features)
 
-        computed.cache.write_bytes(b"not a torch file")
-        again = gallery_features(extractor, reader)
-        assert not again.cached and again.cache == computed.cache
+def test_cached_gallery_features_are_reused(computed, monkeypatch):
+    extractor, reader, features = computed
 
-        def full_disk(*args, **kwargs):
-            raise OSError(28, "No space left on device")
+    def no_extraction(*args, **kwargs):
+        raise AssertionError("the cache should have been used")
 
-        with monkeypatch.context() as patch:
-            patch.setattr(torch, "save", full_disk)
-            uncached = gallery_features(FeatureExtractor(checkpoint, "cpu", seq_len=2), reader)
-        assert uncached.cache is None and uncached.features.shape == computed.features.shape
-        assert not list(tmp_path.glob(".*tmp*"))
+    monkeypatch.setattr(FeatureExtractor, "store", no_extraction)
+    cached = gallery_features(extractor, reader)
+    assert cached.cached and torch.equal(cached.features, features.features)
+
+
+def test_another_checkpoint_gets_its_own_cache(computed, gallery, tmp_path):
+    _, reader, features = computed
+    state = load_checkpoint(gallery[1])
+    state["model"]["head.bn.bias"] = state["model"]["head.bn.bias"] + 1.0
+    retrained = tmp_path / "retrained.pt"
+    save_checkpoint(retrained, state)
+    other = gallery_features(FeatureExtractor(retrained, "cpu"), reader)
+    assert not other.cached and other.cache != features.cache
+    assert not torch.allclose(other.features, features.features)
+
+
+def test_a_damaged_cache_is_computed_again(computed):
+    extractor, reader, features = computed
+    features.cache.write_bytes(b"not a torch file")
+    again = gallery_features(extractor, reader)
+    assert not again.cached and again.cache == features.cache
+
+
+def test_a_cache_that_cannot_be_written_is_skipped_without_leftovers(computed, gallery, tmp_path, monkeypatch):
+    _, reader, features = computed
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    uncached = gallery_features(FeatureExtractor(gallery[1], "cpu", seq_len=2), reader)
+    assert uncached.cache is None and uncached.features.shape == features.features.shape
+    assert not list(tmp_path.glob(".*tmp*"))
 
 
 def test_query_frames_follow_the_numbers_in_their_names(tmp_path):
     for name in ("b_10.jpg", "a_9.jpg", "c_1.png", "notes.txt"):
         (tmp_path / name).write_bytes(b"")
     assert [p.name for p in frame_files(tmp_path)] == ["c_1.png", "a_9.jpg", "b_10.jpg"]
-    (tmp_path / "cover.jpg").write_bytes(b"")  # no number: the whole folder goes by name
+
+
+def test_query_frames_without_a_number_go_by_name(tmp_path):
+    for name in ("b_10.jpg", "a_9.jpg", "c_1.png", "cover.jpg"):
+        (tmp_path / name).write_bytes(b"")
     assert [p.name for p in frame_files(tmp_path)] == ["a_9.jpg", "b_10.jpg", "c_1.png", "cover.jpg"]
+
+
+def test_a_missing_query_folder_is_an_error(tmp_path):
     with pytest.raises(ReidError, match="no such folder"):
         frame_files(tmp_path / "missing")
 
@@ -128,26 +174,18 @@ def read_only_copy(store: Path, tmp_path: Path, monkeypatch) -> Iterator[Path]:
     writes and unlinks in its folder fail as they would there."""
     source, view = tmp_path / "source", tmp_path / "readonly"
     source.mkdir()
-    view.mkdir()
     shutil.copy(store, source / store.name)
-    mounted = subprocess.run(["mount", "--bind", str(source), str(view)], capture_output=True).returncode == 0
-    if mounted and subprocess.run(["mount", "-o", "remount,ro,bind", str(view)], capture_output=True).returncode:
-        subprocess.run(["umount", str(view)], check=False)
-        mounted = False
-    if not mounted:
-        view = source
-        refuse = OSError(30, "Read-only file system")
+    with read_only_bind(source, view) as mounted:
+        if not mounted:
+            view = source
+            refuse = OSError(30, "Read-only file system")
 
-        def no_write(*args, **kwargs):
-            raise refuse
+            def no_write(*args, **kwargs):
+                raise refuse
 
-        monkeypatch.setattr(torch, "save", no_write)
-        monkeypatch.setattr(Path, "unlink", no_write)
-    try:
+            monkeypatch.setattr(torch, "save", no_write)
+            monkeypatch.setattr(Path, "unlink", no_write)
         yield view / store.name
-    finally:
-        if mounted:
-            subprocess.run(["umount", "-l", str(view)], check=False)
 
 
 def test_a_gallery_in_a_read_only_folder_is_searched_without_a_cache(gallery, tmp_path, monkeypatch):
@@ -188,7 +226,8 @@ def test_out_without_a_picture_extension_is_refused_before_any_work(gallery, tmp
 
 def save_random_liteflownet(path: Path) -> str:
     """Random LiteFlowNet weights in the PyTorch port's layout (as its network-default.pytorch); their sha256."""
-    from flowprep.flow.liteflownet import LiteFlowNet, load_network
+    from flowprep.flow.liteflownet import load_network
+    from flowprep.flow.liteflownet_network import LiteFlowNet
 
     torch.manual_seed(0)
     network = LiteFlowNet().eval()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import h5py
 import pytest
@@ -22,39 +24,73 @@ def invoke(args: list[str]):
     return CliRunner().invoke(cli, args)
 
 
-def test_train_checkpoint_resume_evaluate(tmp_path):
-    store = write_tiny_store(tmp_path / "tiny.h5", identities=6)
-    run = tmp_path / "run"
-    first = invoke(["train", "--store", str(store), "--out", str(run), "--epochs", "2", *TINY])
-    assert first.exit_code == 0, first.output
-    assert {"last.pt", "best.pt", "config.yaml", "metrics.csv", "train.log"} <= {p.name for p in run.iterdir()}
-    assert list(run.glob("events.out.tfevents.*"))
-    assert load_checkpoint(run / "last.pt")["epoch"] == 2
-    assert yaml.safe_load((run / "config.yaml").read_text())["model"] == "mutual-attention"
+@pytest.fixture(scope="module")
+def trained(store, tmp_path_factory) -> Path:
+    """The run folder of a 2-epoch ``reid train``, shared by the tests that read it (copy it to change it)."""
+    run = tmp_path_factory.mktemp("train") / "run"
+    result = invoke(["train", "--store", str(store), "--out", str(run), "--epochs", "2", *TINY])
+    assert result.exit_code == 0, result.output
+    return run
 
+
+def copy_of(run: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(run, tmp_path / "run"))
+
+
+def test_train_writes_checkpoints_record_and_logs(trained):
+    assert {"last.pt", "best.pt", "config.yaml", "metrics.csv", "train.log"} <= {p.name for p in trained.iterdir()}
+    assert list(trained.glob("events.out.tfevents.*"))
+
+
+def test_last_checkpoint_holds_the_last_epoch(trained):
+    assert load_checkpoint(trained / "last.pt")["epoch"] == 2
+
+
+def test_the_record_names_the_model(trained):
+    assert yaml.safe_load((trained / "config.yaml").read_text())["model"] == "mutual-attention"
+
+
+def test_training_into_a_finished_run_without_resume_is_refused(store, trained, tmp_path):
+    run = copy_of(trained, tmp_path)
     refused = invoke(["train", "--store", str(store), "--out", str(run), "--epochs", "3", *TINY])
     assert refused.exit_code != 0 and "pass --resume" in str(refused.exception)
+    assert load_checkpoint(run / "last.pt")["epoch"] == 2
+
+
+def test_resume_trains_the_missing_epochs_and_logs_each_epoch_once(store, trained, tmp_path):
+    run = copy_of(trained, tmp_path)
     resumed = invoke(["train", "--store", str(store), "--out", str(run), "--epochs", "3", "--resume", *TINY])
     assert resumed.exit_code == 0, resumed.output
     assert load_checkpoint(run / "last.pt")["epoch"] == 3
     epochs = [line.split(",")[0] for line in (run / "metrics.csv").read_text().splitlines()[1:]]
-    assert epochs == ["1", "2", "3"]  # one row per epoch: the resumed run did not redo epochs 1-2
+    assert epochs == ["1", "2", "3"]  # the resumed run did not redo epochs 1-2
 
-    result = invoke(["evaluate", "--store", str(store), "--checkpoint", str(run / "best.pt"), "--device", "cpu",
+
+@pytest.fixture(scope="module")
+def scores(store, trained) -> dict:
+    """``reid evaluate --json`` of the shared run's best.pt."""
+    result = invoke(["evaluate", "--store", str(store), "--checkpoint", str(trained / "best.pt"), "--device", "cpu",
                      "--workers", "0", "--json"])
     assert result.exit_code == 0, result.output
-    scores = json.loads(result.output)
+    return json.loads(result.output)
+
+
+def test_evaluate_json_reports_every_score(scores):
     assert set(scores) >= {"rank1", "rank5", "rank10", "rank20", "mAP", "mINP", "protocol"}
-    assert all(0 <= scores[k] <= 1 for k in ("rank1", "rank5", "rank10", "rank20", "mAP", "mINP"))
+
+
+def test_the_trained_model_beats_chance(scores):
     assert scores["mAP"] > scores["chance"]["mAP"] + 0.2  # identities differ by colour: easy to learn
-    table = invoke(["evaluate", "--store", str(store), "--checkpoint", str(run / "best.pt"), "--device", "cpu",
+
+
+def test_evaluate_prints_a_table_for_the_chosen_protocol(store, trained):
+    table = invoke(["evaluate", "--store", str(store), "--checkpoint", str(trained / "best.pt"), "--device", "cpu",
                     "--workers", "0", "--protocol", "matlab"])
     assert table.exit_code == 0 and "matlab protocol" in table.output and "chance" in table.output
 
 
-def test_resume_continues_like_an_uninterrupted_run(tmp_path):
+def test_resume_continues_like_an_uninterrupted_run(store, tmp_path):
     """Two epochs, stop, one more epoch == three epochs straight (deterministic CPU)."""
-    store = write_tiny_store(tmp_path / "tiny.h5", identities=6)
     common = [*TINY, "--deterministic", "--eval-every", "0"]
     straight, split = tmp_path / "straight", tmp_path / "split"
     assert invoke(["train", "--store", str(store), "--out", str(straight), "--epochs", "3", *common]).exit_code == 0
@@ -78,8 +114,7 @@ def test_resume_continues_like_an_uninterrupted_run(tmp_path):
         (["--backbone", "resnet50", "--pretrained", "auto"], "pass --pretrained PATH"),
     ],
 )
-def test_bad_train_settings_are_one_line_errors(tmp_path, args, words):
-    store = write_tiny_store(tmp_path / "tiny.h5")
+def test_bad_train_settings_are_one_line_errors(store, tmp_path, args, words):
     result = invoke(["train", "--store", str(store), "--out", str(tmp_path / "run"), "--epochs", "1",
                      *[a for a in TINY if a not in ("--backbone", "resnet_tiny", "--pretrained", "none")], *args])
     assert result.exit_code != 0
@@ -96,49 +131,73 @@ def test_store_of_the_wrong_schema_is_refused(tmp_path):
     assert result.exit_code != 0 and "schema version 7 is not supported" in str(result.exception)
 
 
-def test_checkpoint_of_another_model_is_refused(tmp_path):
-    store = write_tiny_store(tmp_path / "tiny.h5")
-    run = tmp_path / "run"
-    assert invoke(["train", "--store", str(store), "--out", str(run), "--epochs", "1", *TINY]).exit_code == 0
-    other = invoke(["train", "--store", str(store), "--out", str(run), "--epochs", "2", "--resume",
+def test_resume_with_another_model_is_refused(store, trained, tmp_path):
+    run = copy_of(trained, tmp_path)
+    other = invoke(["train", "--store", str(store), "--out", str(run), "--epochs", "3", "--resume",
                     "--model", "baseline", *TINY])
     assert other.exit_code != 0
     assert "--model mutual-attention -> baseline" in str(other.exception)
-    state = load_checkpoint(run / "last.pt")
+
+
+def test_evaluate_refuses_weights_that_do_not_fit_the_recorded_model(store, trained, tmp_path):
+    state = load_checkpoint(trained / "last.pt")
     state["model_config"]["aggregate"] = "avg"  # the weights no longer fit the model the config describes
-    torch.save(state, run / "mislabelled.pt")
-    result = invoke(["evaluate", "--store", str(store), "--checkpoint", str(run / "mislabelled.pt"), "--device", "cpu"])
+    torch.save(state, tmp_path / "mislabelled.pt")
+    result = invoke(["evaluate", "--store", str(store), "--checkpoint", str(tmp_path / "mislabelled.pt"), "--device", "cpu"])
     assert result.exit_code != 0 and "weights do not fit" in str(result.exception)
 
 
-def test_evaluate_all_splits_and_rerank(tmp_path_factory, tmp_path):
+@pytest.fixture(scope="module")
+def shared_run(tmp_path_factory) -> tuple[Path, Path]:
     from helpers_store import shared_tiny_run
 
-    store, checkpoint = shared_tiny_run(tmp_path_factory)
+    return shared_tiny_run(tmp_path_factory)
+
+
+def evaluate_json(*args: str) -> dict:
+    result = invoke(["evaluate", *args, "--device", "cpu", "--workers", "0", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_all_splits_of_one_model_on_one_store_agree_with_the_single_split(shared_run, tmp_path):
+    store, checkpoint = shared_run
     for k in range(10):  # the same store and model for every split: the spread must be zero
         (tmp_path / f"store{k}.h5").write_bytes(store.read_bytes())
         with h5py.File(tmp_path / f"store{k}.h5", "a") as f:
             f.attrs["split"] = k  # evaluate checks that store k holds split k
         (tmp_path / f"ckpt{k}.pt").write_bytes(checkpoint.read_bytes())
-    common = ["--device", "cpu", "--workers", "0", "--json"]
-    result = invoke(["evaluate", "--store", str(tmp_path / "store{split}.h5"),
-                     "--checkpoint", str(tmp_path / "ckpt{split}.pt"), "--all-splits", *common])
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
-    assert summary["splits"] == 10 and summary["mAP"]["std"] < 1e-9 and 0 < summary["mAP"]["mean"] <= 1
-    single = json.loads(invoke(["evaluate", "--store", str(store), "--checkpoint", str(checkpoint), *common]).output)
+    summary = evaluate_json("--store", str(tmp_path / "store{split}.h5"), "--checkpoint", str(tmp_path / "ckpt{split}.pt"),
+                            "--all-splits")
+    single = evaluate_json("--store", str(store), "--checkpoint", str(checkpoint))
+    assert summary["splits"] == 10 and summary["mAP"]["std"] < 1e-9
     assert abs(single["mAP"] - summary["mAP"]["mean"]) < 1e-9
-    reranked = invoke(["evaluate", "--store", str(store), "--checkpoint", str(checkpoint), "--rerank", "--k1", "4",
-                       "--k2", "2", *common])
-    assert reranked.exit_code == 0, reranked.output
-    assert 0 <= json.loads(reranked.output)["mAP"] <= 1
+
+
+def test_rerank_flags_reach_the_re_ranking(shared_run, monkeypatch):
+    import reid.rerank
+
+    store, checkpoint = shared_run
+    calls = []
+
+    def recorded(*args, **kwargs):
+        calls.append({k: kwargs[k] for k in ("k1", "k2", "lambda_value")})
+        return rerank_features(*args, **kwargs)
+
+    rerank_features = reid.rerank.rerank_features
+    monkeypatch.setattr(reid.rerank, "rerank_features", recorded)
+    evaluate_json("--store", str(store), "--checkpoint", str(checkpoint), "--rerank", "--k1", "4", "--k2", "2")
+    assert calls == [{"k1": 4, "k2": 2, "lambda_value": 0.3}]
+
+
+def test_split_and_all_splits_together_are_refused(shared_run):
+    store, checkpoint = shared_run
     clash = invoke(["evaluate", "--store", str(store), "--checkpoint", str(checkpoint), "--split", "1", "--all-splits"])
     assert clash.exit_code != 0 and "contradict" in str(clash.exception)
 
 
-def test_resume_before_the_first_checkpoint_starts_afresh(tmp_path):
+def test_resume_before_the_first_checkpoint_starts_afresh(store, tmp_path):
     """A job killed before its first checkpoint and requeued with --resume just trains."""
-    store = write_tiny_store(tmp_path / "tiny.h5", identities=6)
     run = tmp_path / "run"
     run.mkdir()
     (run / "metrics.csv").write_text("epoch,train/total\n1,9.9\n")  # logged, never checkpointed
@@ -149,18 +208,19 @@ def test_resume_before_the_first_checkpoint_starts_afresh(tmp_path):
     assert "9.9" not in (run / "metrics.csv").read_text()
 
 
-def test_recipe_settings_reach_the_run_and_bad_choices_are_refused(tmp_path):
-    store = write_tiny_store(tmp_path / "tiny.h5")
+def test_recipe_settings_reach_the_run_record(store, tmp_path):
     run = tmp_path / "run"
     recipe = ["--augment", "frame", "--sampling", "evenly", "--erase-p", "0.25", "--crop-pad", "0.125",
               "--eval-metric", "cosine"]
     result = invoke(["train", "--store", str(store), "--out", str(run), "--epochs", "1", *TINY, *recipe])
     assert result.exit_code == 0, result.output
-    import yaml
-
     config = yaml.safe_load((run / "config.yaml").read_text())
     recorded = tuple(config[k] for k in ("augment", "sampling", "erase_p", "crop_pad", "eval_metric"))
     assert recorded == ("frame", "evenly", 0.25, 0.125, "cosine")
-    for bad in (["--sampling", "dense"], ["--augment", "tracklet"], ["--erase-p", "1.5"], ["--eval-metric", "l1"]):
-        refused = invoke(["train", "--store", str(store), "--out", str(tmp_path / "other"), *TINY, *bad])
-        assert refused.exit_code == 2 and bad[0] in refused.output
+
+
+@pytest.mark.parametrize("bad", [["--sampling", "dense"], ["--augment", "tracklet"], ["--erase-p", "1.5"],
+                                 ["--eval-metric", "l1"]])
+def test_bad_recipe_choices_are_usage_errors(store, tmp_path, bad):
+    refused = invoke(["train", "--store", str(store), "--out", str(tmp_path / "other"), *TINY, *bad])
+    assert refused.exit_code == 2 and bad[0] in refused.output

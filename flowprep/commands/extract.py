@@ -50,16 +50,17 @@ def _refuse_protocol(ctx: click.Context, param: click.Parameter, value: str | No
                             f"--protocol {value} to reid evaluate")
 
 
-def _store_path(out: Path | None, adapter: DatasetAdapter, shard: Shard) -> Path:
+def _store_path(out: Path | None, dataset: type[DatasetAdapter], split: int | None, shard: Shard) -> Path:
     """``--out`` with ``{split}`` filled in, or the default name, which carries the split and shard."""
+    split = 0 if split is None else split
     if out is None:
-        stem = f"{adapter.name}-split{adapter.split}" if adapter.has_splits else adapter.name
+        stem = f"{dataset.name}-split{split}" if dataset.has_splits else dataset.name
         return Path(f"{stem}.h5" if shard.count == 1 else f"{stem}.shard{shard.index}of{shard.count}.h5")
     if "{split}" not in str(out):
         return out
-    if not adapter.has_splits:
-        raise FlowprepError(f"--out {out}: {adapter.name} has no splits to fill into {{split}}")
-    return Path(str(out).replace("{split}", str(adapter.split)))
+    if not dataset.has_splits:
+        raise FlowprepError(f"--out {out}: {dataset.name} has no splits to fill into {{split}}")
+    return Path(str(out).replace("{split}", str(split)))
 
 
 def _dry_run(adapter: DatasetAdapter) -> None:
@@ -91,6 +92,9 @@ def _dry_run(adapter: DatasetAdapter) -> None:
 @click.option("--size", default="256x128", show_default=True, help="Stored frame size HxW.")
 @click.option("--flow-codec", type=click.Choice(["jpeg", "png16"]), default="jpeg", show_default=True,
               help="How flow is stored: jpeg (1/4 px, +-32 px, fast) or png16 (lossless 1/8 px).")
+@click.option("--cache", type=click.Path(path_type=Path), default=None,
+              help="Folder for what is derived from the dataset (mot: the crops), outside the root, which "
+                   "may be read-only [default: beside the store, <store>.cache].")
 @click.option("--split", type=click.IntRange(0, 9), default=None, help="iLIDS-VID/PRID split [default: 0].")
 @click.option("--split-file", type=click.Path(path_type=Path), default=None,
               help="iLIDS-VID/PRID split file: torchreid's splits_prid2011.json or splits.json, the official "
@@ -106,11 +110,11 @@ def _dry_run(adapter: DatasetAdapter) -> None:
 @click.option("--flow-param", "flow_params", multiple=True, metavar="KEY=VALUE",
               help="A parameter of the flow method, e.g. preset=fast (dis) or winsize=21 (farneback).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def command(dataset, root, out, flow, weights, device, workers, size, flow_codec, split, split_file, dry_run, shard,
-            resume, overwrite, flush_every, flow_params, quiet) -> None:
+def command(dataset, root, out, flow, weights, device, workers, size, flow_codec, cache, split, split_file, dry_run,
+            shard, resume, overwrite, flush_every, flow_params, quiet) -> None:
     """Read DATASET, compute optical flow for every tracklet, write one HDF5 store."""
     from flowprep.datasets import open_dataset
-    from flowprep.datasets.base import resolve_root
+    from flowprep.datasets.base import default_cache, resolve_root
     from flowprep.extract import ExtractOptions, Shard, extract
 
     height, width = parse_size(size)
@@ -119,7 +123,9 @@ def command(dataset, root, out, flow, weights, device, workers, size, flow_codec
         raise FlowprepError(f"{data_root}: dataset root not found; pass --root with the {dataset} folder, or set "
                             f"$REID_DATA to the folder that holds {dataset}/")
     parsed_shard = Shard.parse(shard)
-    adapter = open_dataset(dataset, data_root, split=split, split_file=split_file)
+    store = _store_path(out, DATASETS[dataset], split, parsed_shard)
+    cache = cache or default_cache(store)
+    adapter = open_dataset(dataset, data_root, split=split, split_file=split_file, cache=cache)
     if dry_run:
         _dry_run(adapter)
         return
@@ -127,7 +133,7 @@ def command(dataset, root, out, flow, weights, device, workers, size, flow_codec
     opts = ExtractOptions(
         dataset=dataset,
         root=adapter.root,
-        out=_store_path(out, adapter, parsed_shard),
+        out=store,
         flow=flow,
         weights=weights,
         device=device,
@@ -140,6 +146,7 @@ def command(dataset, root, out, flow, weights, device, workers, size, flow_codec
         shard=parsed_shard,
         split=split,
         split_file=split_file,
+        cache=cache,
         flow_params=_parse_flow_params(flow_params),
         flush_seconds=flush_every,
     )

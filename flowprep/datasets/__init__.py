@@ -18,21 +18,24 @@ DATASETS: Registry[type[DatasetAdapter]] = Registry("dataset", "flowprep.dataset
 
 
 def open_dataset(
-    name: str, root: str | os.PathLike, *, split: int | None = None, split_file: str | os.PathLike | None = None
+    name: str, root: str | os.PathLike, *, split: int | None = None, split_file: str | os.PathLike | None = None,
+    cache: str | os.PathLike | None = None,
 ) -> DatasetAdapter:
     """The adapter of dataset ``name`` under ``root``.
 
     ``split`` (0..9, default 0) selects the iLIDS-VID/PRID2011 split, from ``split_file`` or the
     split file found in the root; the other datasets have one fixed partition and ignore it.
+    ``cache``: the folder for what the adapter derives from the dataset (MOT crops), outside the root.
     """
-    return DATASETS.get(name)(Path(root), split=split, split_file=split_file)
+    return DATASETS.get(name)(Path(root), split=split, split_file=split_file, cache=cache)
 
 
 def load_tracklets(
-    name: str, root: str | os.PathLike, *, split: int | None = None, split_file: str | os.PathLike | None = None
+    name: str, root: str | os.PathLike, *, split: int | None = None, split_file: str | os.PathLike | None = None,
+    cache: str | os.PathLike | None = None,
 ) -> list[Tracklet]:
     """Every tracklet (train, query, gallery) of dataset ``name`` under ``root``, in a deterministic order."""
-    return open_dataset(name, root, split=split, split_file=split_file).tracklets()
+    return open_dataset(name, root, split=split, split_file=split_file, cache=cache).tracklets()
 
 
 __all__ = ["DATASETS", "DatasetAdapter", "Tracklet", "load_tracklets", "open_dataset"]

@@ -41,6 +41,13 @@ def resolve_root(dataset: str, root: str | os.PathLike | None) -> Path:
     return Path(base) / dataset if base else Path("data") / dataset
 
 
+def default_cache(store: str | os.PathLike) -> Path:
+    """The adapter cache of an extraction when none is given: ``<store without suffix>.cache`` beside the
+    store (never inside the dataset root, which may be read-only)."""
+    store = Path(store)
+    return store.with_name(f"{store.stem}.cache")
+
+
 def frame_number(path: Path | str, pattern: re.Pattern[str]) -> int:
     """The frame number that ``pattern``'s first group finds in a file name; frames sort by it."""
     name = Path(path).name
@@ -91,6 +98,9 @@ class DatasetAdapter(ABC):
     Every adapter takes the same options so that callers need not know which
     dataset uses which; a split file for a dataset without splits is refused, not
     ignored (``split`` itself is ignored by fixed-split datasets, whose stores record -1).
+    ``cache`` is the folder for files an adapter derives from the dataset (the MOT adapter's
+    crops), kept out of the root because datasets are often mounted read-only; adapters that
+    derive nothing ignore it.
     """
 
     name: ClassVar[str]
@@ -110,8 +120,10 @@ class DatasetAdapter(ABC):
         *,
         split: int | None = None,
         split_file: str | os.PathLike | None = None,
+        cache: str | os.PathLike | None = None,
     ) -> None:
         self.root = Path(root)
+        self.cache = None if cache is None else Path(cache)
         if not self.has_splits and split_file is not None:
             raise DatasetError(
                 f"{split_file}: {self.name} has one fixed train/test partition; a splits file does not apply"

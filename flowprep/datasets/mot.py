@@ -18,8 +18,10 @@ name different people, so there is no query/gallery protocol to follow: the stor
 gallery for ``reid search``). Boxes are clipped to the frame; a clipped box smaller than
 MIN_SIDE pixels is dropped. A track keeps its frames in frame order, across any gaps.
 
-The store pipeline reads frame files, so the boxes are cropped once into
-``<root>/.flowprep-crops/<sequence>/<track id>/<frame>.jpg``. A manifest written last
+The store pipeline reads frame files, so the boxes are cropped once into the adapter's cache
+folder, ``<cache>/<sequence>/<track id>/<frame>.jpg``, never into the root (datasets are often
+mounted read-only). ``flowprep extract`` puts the cache beside the store it writes
+(``vtest.h5`` -> ``vtest.cache/``; ``--cache DIR`` chooses another). A manifest written last
 records what the crops were made from (the track file's bytes, the frames' names and
 sizes, the crop settings); crops whose manifest matches are reused, others are redone.
 """
@@ -42,7 +44,6 @@ from flowprep.datasets.base import DatasetAdapter, Tracklet, frame_number
 from flowprep.errors import DatasetError
 from flowreid.atomic import atomic_path
 
-CROPS = ".flowprep-crops"
 MIN_SIDE = 4
 JPEG_QUALITY = 95
 CROP_VERSION = 1
@@ -147,6 +148,12 @@ class MotAdapter(DatasetAdapter):
             raise DatasetError(f"{self.root}: no sequence folders (expected mot layout: {self.layout})")
         return [tracklet for camid, sequence in enumerate(sequences, 1) for tracklet in self._sequence(sequence, camid)]
 
+    def _crop_cache(self) -> Path:
+        if self.cache is None:
+            raise DatasetError(f"{self.root}: mot crops its boxes into a cache folder outside the dataset root; "
+                               "pass one (flowprep extract --cache DIR, or cache= in Python)")
+        return self.cache
+
     def _track_file(self, sequence: Path) -> tuple[Path, bool]:
         ground_truth = sequence / "gt" / "gt.txt"
         if ground_truth.is_file():
@@ -159,7 +166,7 @@ class MotAdapter(DatasetAdapter):
     def _sequence(self, sequence: Path, camid: int) -> list[Tracklet]:
         track_file, ground_truth = self._track_file(sequence)
         source = FrameSource(sequence, self.layout)
-        crops = self.root / CROPS / sequence.name
+        crops = self._crop_cache() / sequence.name
         key = hashlib.sha256(json.dumps(
             [CROP_VERSION, MIN_SIDE, JPEG_QUALITY, ground_truth, source.fingerprint(),
              hashlib.sha256(track_file.read_bytes()).hexdigest()]).encode()).hexdigest()

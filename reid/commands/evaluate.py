@@ -88,7 +88,7 @@ def command(store, checkpoint, protocol, metric, rerank, k1, k2, lambda_value, s
     from flowreid.options import default_workers
     from reid.engine.evaluation import evaluate_model
     from reid.engine.inference import load_trained_model
-    from reid.engine.trainer import resolve_device
+    from reid.engine.runtime import resolve_device
     from reid.report import format_splits, format_table
 
     _check_split_options(store, checkpoint, split, all_splits)

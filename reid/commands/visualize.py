@@ -53,7 +53,7 @@ def ranks(store, checkpoint, out, queries, top, metric, seq_len, batch_size, wor
     from reid.engine.evaluation import QueryGallery
     from reid.engine.features import extract_features
     from reid.engine.inference import load_trained_model
-    from reid.engine.trainer import resolve_device
+    from reid.engine.runtime import resolve_device
     from reid.ranking import QUERY_FRAMES, spread_positions, store_matches
     from reid.visualize.canvas import save_png
     from reid.visualize.ranks import rank_picture
@@ -102,7 +102,7 @@ def attention(store, checkpoint, key, start, length, out, device, allow_store_mi
     from flowprep import open_store
     from flowreid.outputs import image_file
     from reid.engine.inference import load_trained_model
-    from reid.engine.trainer import resolve_device
+    from reid.engine.runtime import resolve_device
     from reid.errors import ReidError
     from reid.visualize.attention import attention_maps, attention_picture
     from reid.visualize.canvas import save_png
