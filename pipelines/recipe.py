@@ -48,6 +48,9 @@ VARIANTS = [
     Variant("frame-random-crop0", "frame-random, no random crop", {**FRAME_RANDOM, "crop_pad": 0.0}),
     Variant("frame-random-crop4px", "frame-random, crop padding 1/8 of the width (4 px)", {**FRAME_RANDOM, "crop_pad": 0.125}),
     Variant("frame-random-nodrop", "frame-random, no learning-rate drop", {**FRAME_RANDOM, "milestones": ()}),
+    Variant("erase0-crop0", "frame-random-erase0, no random crop", {**FRAME_RANDOM, "erase_p": 0.0, "crop_pad": 0.0}),
+    Variant("erase0-nodrop", "frame-random-erase0, no learning-rate drop",
+            {**FRAME_RANDOM, "erase_p": 0.0, "milestones": ()}),
 ]
 BY_NAME = {v.name: v for v in VARIANTS}
 
