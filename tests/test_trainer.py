@@ -13,6 +13,7 @@ from reid.engine.checkpoint import load_checkpoint
 from reid.engine.config import TrainConfig
 from reid.engine.hooks import Hook, Log
 from reid.engine.trainer import Trainer
+from reid.errors import ReidError
 
 
 def tiny_config(store: Path, out: Path, **settings) -> TrainConfig:
@@ -122,3 +123,17 @@ def test_a_failing_hook_still_puts_the_switches_back(failed):
 def test_a_failing_hook_still_closes_the_log(failed):
     trainer, _ = failed
     assert [hook.log for hook in trainer.hooks if isinstance(hook, Log)] == [None]  # Log.on_end closed it
+
+
+def test_a_loss_that_is_not_finite_stops_the_run_naming_the_batch(store, tmp_path):
+    trainer = Trainer(tiny_config(store, tmp_path / "run", epochs=1))
+    real = trainer.loss
+
+    def diverged(output, labels):
+        loss, parts = real(output, labels)
+        return loss * float("nan"), {**parts, "total": parts["total"] * float("nan")}
+
+    trainer.loss = diverged
+    with pytest.raises(ReidError, match=r"epoch 1, batch 0: the loss is nan; lower --lr"):
+        trainer.run()
+    assert not (tmp_path / "run" / "last.pt").exists()  # no checkpoint of diverged weights

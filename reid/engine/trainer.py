@@ -248,17 +248,20 @@ class Trainer:
             with autocast(self.device, self.cfg.amp):
                 output = self.network(images, flows)
             loss, parts = self.loss(output, labels)
-            if not math.isfinite(loss.item()):
-                raise ReidError(f"epoch {epoch + 1}, batch {step}: the loss is {loss.item()}; lower --lr or check the store")
+            # the loss parts in one copy to the host, made before backward: the finite check needs it there,
+            # and no later read waits for the backward pass and the optimiser step
+            values = dict(zip(parts, torch.stack([v.float() for v in parts.values()]).tolist()))
+            if not math.isfinite(values["total"]):
+                raise ReidError(f"epoch {epoch + 1}, batch {step}: the loss is {values['total']}; lower --lr or check the store")
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             self.optimizer.step()
-            for key, value in parts.items():
-                sums[key] = sums.get(key, 0.0) + float(value)
+            for key, value in values.items():
+                sums[key] = sums.get(key, 0.0) + value
             seen += 1
             clips += labels.numel() * self.ctx.world_size
             rate = clips / max(time.monotonic() - started, 1e-9)
-            bar.set_postfix(loss=f"{loss.item():.3f}", clips_per_s=f"{rate:.1f}")
+            bar.set_postfix(loss=f"{values['total']:.3f}", clips_per_s=f"{rate:.1f}")
             bar.update()
         bar.close()
         self.scheduler.step()
