@@ -33,6 +33,8 @@ _PUBLIC = {
     "store_estimator": "flowprep.encode",
     "tracklet_flow": "flowprep.flow",
     "as_stored": "flowprep.encode",
+    # which tracklet each frame of a folder is, by the datasets' naming rules (a MARS person folder holds several)
+    "tracklet_groups": "flowprep.datasets.frame_groups",
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -34,6 +34,7 @@ from reid.data.clips import clip_tensors
 from reid.data.device import prepare_batch
 from reid.data.sampling import dense_clips
 from reid.engine.checkpoint import load_checkpoint
+from reid.engine.checkpoint_path import resolve_checkpoint
 from reid.engine.features import extract_features
 from reid.engine.inference import trained_model
 from reid.errors import ReidError
@@ -115,7 +116,7 @@ class FeatureExtractor:
                  seq_len: int | None = None, batch_size: int = 32, flow_weights: str | os.PathLike | None = None):
         from reid.engine.runtime import resolve_device
 
-        self.checkpoint = Path(checkpoint)
+        self.checkpoint = resolve_checkpoint(checkpoint)  # a run folder: its best.pt (the search cache hashes the file)
         self.device = resolve_device(device) if isinstance(device, str) else device
         state = load_checkpoint(self.checkpoint, map_location=self.device)
         self.model = trained_model(state, self.checkpoint, self.device)
@@ -123,6 +124,7 @@ class FeatureExtractor:
         self.batch_size = batch_size
         self.flow_weights = Path(flow_weights) if flow_weights is not None else None
         self.encoding = training_encoding(state, self.checkpoint)
+        self.training_store: dict | None = state.get("store")  # describe_store's record (None: older checkpoints)
         self._estimators: dict[str, object] = {}
 
     def __call__(self, frames: Frames, flows: np.ndarray | None = None) -> torch.Tensor:

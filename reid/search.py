@@ -20,6 +20,7 @@ import json
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -108,16 +109,25 @@ class SearchResult:
     skipped: list[tuple[str, str]]
     matches: list[Match]
     gallery: GalleryFeatures
+    itself: list[str]  # gallery tracklets left out of the ranking because they are the query itself
 
 
-def search(extractor: FeatureExtractor, store: StoreReader, query: Path, *, top: int = 10,
-           metric: str = "euclidean", workers: int = 0, progress: bool = False) -> SearchResult:
-    """The ``top`` gallery tracklets of ``store`` nearest to the tracklet whose frames are in ``query``."""
-    gallery = gallery_features(extractor, store, workers=workers, progress=progress)
-    tracklet = extractor.prepare(frame_files(query), like=store.meta)
+def search(extractor: FeatureExtractor, store: StoreReader, query: Path | Sequence[Path], *, top: int = 10,
+           metric: str = "euclidean", workers: int = 0, progress: bool = False,
+           gallery: GalleryFeatures | None = None) -> SearchResult:
+    """The ``top`` gallery tracklets of ``store`` nearest to one tracklet: a folder of its frames, or the
+    frame files. A gallery tracklet that is the query itself is left out (``search_query.query_itself``);
+    ``gallery`` reuses features already computed for another query."""
+    from reid.search_query import query_itself
+
+    gallery = gallery or gallery_features(extractor, store, workers=workers, progress=progress)
+    frames = frame_files(query) if isinstance(query, Path) else list(query)
+    tracklet = extractor.prepare(frames, like=store.meta)
     embedding = extractor.embed(tracklet)
     distances = pairwise_distance(embedding[None], gallery.features, metric)[0]
-    matches = store_matches(store, gallery.tracklets, distances, top)
+    itself = query_itself(store, gallery.tracklets, frames)
+    others = np.flatnonzero(~itself)
+    matches = store_matches(store, gallery.tracklets[others], distances[torch.from_numpy(others)], top)
     length = len(tracklet.images)
     return SearchResult(tracklet.images[spread_positions(length, QUERY_FRAMES)], length, tracklet.skipped, matches,
-                        gallery)
+                        gallery, [str(store.tracklets.name[k]) for k in gallery.tracklets[itself]])

@@ -21,7 +21,7 @@ def run(tmp_path_factory):
 
 
 def pytorch_embedding(checkpoint, images, flows) -> np.ndarray:
-    model, _ = load_trained_model(checkpoint, torch.device("cpu"))
+    model, _, _ = load_trained_model(checkpoint, torch.device("cpu"))
     with torch.no_grad():
         return model(images, flows).embedding.numpy()
 

@@ -75,7 +75,7 @@ def test_attention_picture_has_a_row_per_frame_and_five_columns(run, tmp_path):
 
 def test_attention_maps_are_the_ones_the_attention_module_sees(run):
     store, checkpoint = run
-    model, _ = load_trained_model(checkpoint, torch.device("cpu"))
+    model, _, _ = load_trained_model(checkpoint, torch.device("cpu"))
     seen = {}
     handle = model.mutual_attention.register_forward_hook(
         lambda module, inputs, output: seen.update(before=inputs[0], after=output[0], attention=output[2]))

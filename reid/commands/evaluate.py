@@ -51,6 +51,13 @@ def _split_note(meta: StoreMeta) -> str:
     return f", split {meta.split} from {meta.split_source or 'an unrecorded source'}" if meta.split >= 0 else ""
 
 
+def _trained_note(trained: dict | None) -> str:
+    """The training store, for the table's title (a checkpoint from before store records: nothing)."""
+    from reid.data.store_record import training_store_words
+
+    return f", trained on {training_store_words(trained)}" if trained else ""
+
+
 @click.command("evaluate")
 @click.option("--store", type=click.Path(path_type=Path), required=True,
               help="Store to evaluate on; may contain {split} with --split/--all-splits.")
@@ -99,7 +106,7 @@ def command(store, checkpoint, protocol, metric, rerank, k1, k2, lambda_value, s
         with open_store(_fill(store, k)) as reader:
             _check_store_split(reader, k)
             recorded = reader.meta
-            model, run_config = load_trained_model(_fill(checkpoint, k), dev, reader, allow_store_mismatch)
+            model, run_config, trained = load_trained_model(_fill(checkpoint, k), dev, reader, allow_store_mismatch)
             results.append(evaluate_model(
                 model, reader, seq_len=seq_len or int(run_config.get("seq_len", 4)), device=dev, protocol=protocol,
                 metric=metric, rerank={"k1": k1, "k2": k2, "lambda_value": lambda_value} if rerank else None,
@@ -110,9 +117,11 @@ def command(store, checkpoint, protocol, metric, rerank, k1, k2, lambda_value, s
         payload = results[0].as_dict() if len(results) == 1 else format_splits(results, as_dict=True)
         if len(results) == 1 and recorded.split >= 0:
             payload.update(split=recorded.split, split_source=recorded.split_source)
+        if trained:
+            payload["trained_on"] = {key: trained.get(key) for key in ("dataset", "split", "path")}
         click.echo(json.dumps(payload))
     elif len(results) == 1:
-        title = f"{_fill(checkpoint, split)} on {_fill(store, split)}{_split_note(recorded)}"
+        title = f"{_fill(checkpoint, split)} on {_fill(store, split)}{_split_note(recorded)}{_trained_note(trained)}"
         click.echo(format_table(results[0], title=title))
     else:
         click.echo(format_splits(results))

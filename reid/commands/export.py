@@ -58,7 +58,7 @@ def command(checkpoint, fmt, out, seq_len, size) -> None:
     from reid.export import export_model
 
     writable_file(out)
-    model, run_config = load_trained_model(checkpoint, torch.device("cpu"))
+    model, run_config, _ = load_trained_model(checkpoint, torch.device("cpu"))
     height, width = frame_size(run_config, checkpoint, size)
     seq_len = seq_len or int(run_config.get("seq_len", 4))
     difference = export_model(model, fmt, out, seq_len=seq_len, height=height, width=width)

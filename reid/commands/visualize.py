@@ -61,7 +61,7 @@ def ranks(store, checkpoint, out, queries, top, metric, seq_len, batch_size, wor
     writable_folder(out)
     dev = resolve_device(device)
     with open_store(store) as reader:
-        model, run_config = load_trained_model(checkpoint, dev, reader, allow_store_mismatch)
+        model, run_config, _ = load_trained_model(checkpoint, dev, reader, allow_store_mismatch)
         sets = QueryGallery.of(reader)
         chosen = sets.query[spread_positions(len(sets.query), queries)]
         features = extract_features(model, reader, np.concatenate([chosen, sets.gallery]),
@@ -110,7 +110,7 @@ def attention(store, checkpoint, key, start, length, out, device, allow_store_mi
     image_file(out)
     dev = resolve_device(device)
     with open_store(store) as reader:
-        model, run_config = load_trained_model(checkpoint, dev, reader, allow_store_mismatch)
+        model, run_config, _ = load_trained_model(checkpoint, dev, reader, allow_store_mismatch)
         index = reader.tracklet_index(key)
         count = int(reader.tracklets.frame_count[index])
         if start >= count:

@@ -3,10 +3,13 @@
 A model trained on 256x128 frames, DIS flow or split 0 still runs on a 64x32 store, LiteFlowNet
 flow or split 3's test set, and silently scores something else (on another split of iLIDS-VID or
 PRID, test identities were seen in training). Checkpoints keep ``describe_store`` under the key
-``"store"``; ``reid evaluate`` and ``reid visualize`` compare it with the store they are given.
+``"store"``; ``reid evaluate``, ``reid visualize`` and ``reid search`` compare it with the store they are
+given, and say so when it holds another dataset (a PRID model on iLIDS-VID gives plausible numbers).
 """
 
 from __future__ import annotations
+
+import sys
 
 from flowprep import StoreReader
 
@@ -42,14 +45,44 @@ def check_compatible(trained: dict, store: dict) -> list[str]:
     return differences
 
 
+def training_store_words(trained: dict) -> str:
+    """The training store in a few words, for a notice or an evaluation header: "prid split 0 (/runs/prid.h5)"."""
+    split = f" split {trained['split']}" if trained.get("split", -1) >= 0 else ""
+    return f"{trained.get('dataset', 'an unrecorded dataset')}{split} ({trained.get('path', 'an unrecorded path')})"
+
+
+def other_dataset_notice(checkpoint: str, trained: dict | None, store: dict) -> str | None:
+    """One line when ``store`` holds another dataset than the checkpoint was trained on (a transfer
+    experiment, whose scores say nothing about the training dataset); None when it is the same dataset,
+    or the checkpoint predates store records."""
+    if not trained or trained.get("dataset") in (None, store["dataset"]):
+        return None
+    return (f"note: {checkpoint} was trained on {training_store_words(trained)}; {store['path']} holds "
+            f"{store['dataset']}: these are cross-dataset (transfer) results")
+
+
+def same_identities(trained: dict | None, store: dict) -> bool:
+    """Whether two stores number the same training people: one dataset, and one split where they have
+    splits (an identity classifier means nothing on another dataset's or split's people, whatever their count).
+    A checkpoint that predates store records is taken at its word."""
+    if not trained:
+        return True
+    return trained.get("dataset") == store["dataset"] and trained.get("split", -1) == store["split"]
+
+
 def require_compatible(checkpoint: str, trained: dict | None, reader: StoreReader, allow_mismatch: bool) -> list[str]:
     """Refuse ``reader`` in one line if it differs from the checkpoint's training store, unless the user
     allows it (``--allow-store-mismatch``); return the differences, which the caller then warns about.
-    A checkpoint from before stores were recorded is not checked."""
+    A store of another dataset is allowed (cross-dataset evaluation is an experiment of its own) with a
+    one-line notice on stderr. A checkpoint from before stores were recorded is not checked."""
     from reid.errors import CheckpointError
 
-    differences = check_compatible(trained, describe_store(reader)) if trained else []
+    store = describe_store(reader)
+    differences = check_compatible(trained, store) if trained else []
     if differences and not allow_mismatch:
         raise CheckpointError(f"{checkpoint}: trained on another kind of store than {reader.path} "
                               f"({'; '.join(differences)}); pass --allow-store-mismatch to run anyway")
+    notice = other_dataset_notice(checkpoint, trained, store)
+    if notice:
+        print(notice, file=sys.stderr)
     return differences

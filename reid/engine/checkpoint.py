@@ -18,9 +18,11 @@ import torch
 
 from flowreid.atomic import atomic_path
 from flowreid.killpoints import kill_point
+from reid.engine.checkpoint_path import refuse_non_checkpoint, resolve_checkpoint
 from reid.errors import CheckpointError
 
 FORMAT = 1
+CLASSIFIER_KEY = "classifier.weight"  # the identity classifier's tensor (its rows are the training people)
 
 
 def rng_state() -> dict[str, Any]:
@@ -57,10 +59,11 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint without executing anything in it; every failure is one line."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint (pass --checkpoint with a file written by reid train)")
+    """Read a checkpoint without executing anything in it; every failure is one line.
+
+    ``path`` may be a run folder (its best.pt, else last.pt, is read: ``resolve_checkpoint``)."""
+    path = resolve_checkpoint(path)
+    refuse_non_checkpoint(path)
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -83,12 +86,17 @@ def check_model_config(path: Path, saved: dict[str, Any], wanted: dict[str, Any]
             )
 
 
-def load_matching_weights(model: torch.nn.Module, path: Path, model_config: dict[str, Any]) -> str:
+def load_matching_weights(model: torch.nn.Module, path: Path, model_config: dict[str, Any],
+                          store: dict[str, Any] | None = None) -> str:
     """Fine-tuning (``--init-from``): copy a reid checkpoint's weights into ``model``; say what was copied.
 
-    The checkpoint must be of the same network; the classifier is copied only when the number of
-    identities matches (a new dataset starts a new classifier, as torchreid's ``--load-weights`` does).
+    The checkpoint must be of the same network; the identity classifier is copied only when it classifies
+    the same people: the same number of identities, and (with ``store``, this run's ``describe_store``)
+    the same dataset and split as the checkpoint's training store. A new dataset starts a new classifier,
+    as torchreid's ``--load-weights`` does, even when its number of people happens to match.
     """
+    from reid.data.store_record import same_identities, training_store_words
+
     state = load_checkpoint(path)
     saved = state.get("model_config")
     if not isinstance(saved, dict):
@@ -100,8 +108,12 @@ def load_matching_weights(model: torch.nn.Module, path: Path, model_config: dict
                               + ", ".join(differences))
     own = model.state_dict()
     fitting = {k: v for k, v in state["model"].items() if k in own and own[k].shape == v.shape}
+    other_people = store is not None and not same_identities(state.get("store"), store)
+    if other_people:
+        fitting = {k: v for k, v in fitting.items() if not k.endswith(CLASSIFIER_KEY)}
     model.load_state_dict(fitting, strict=False)
     left = sorted(set(own) - set(fitting))
-    note = (f"; new: {', '.join(left)} ({saved.get('num_classes')} identities there, {model_config['num_classes']} here)"
-            if left else "")
+    why = (f"trained on {training_store_words(state['store'])}, this run on {training_store_words(store)}"
+           if other_people else f"{saved.get('num_classes')} identities there, {model_config['num_classes']} here")
+    note = f"; new: {', '.join(left)} ({why})" if left else ""
     return f"initialised from {path}: {len(fitting)} of {len(own)} tensors{note}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -15,18 +16,24 @@ from reid.engine.config import MODEL_KEYS, build_from_model_config
 from reid.errors import CheckpointError
 
 
+class TrainedModel(NamedTuple):
+    model: nn.Module  # in eval mode
+    config: dict  # the run's settings
+    store: dict | None  # the training store as ``describe_store`` recorded it (None: an older checkpoint)
+
+
 def load_trained_model(path: Path, device: torch.device, store: StoreReader | None = None,
-                       allow_mismatch: bool = False) -> tuple[nn.Module, dict]:
-    """The model a checkpoint was trained as, in eval mode, plus the checkpoint's run config.
+                       allow_mismatch: bool = False) -> TrainedModel:
+    """The model a checkpoint was trained as, its run config and its training store.
 
     Given the ``store`` it will run on, a store unlike the training one (size, flow, split) is refused
-    first, or with ``allow_mismatch`` named in a warning on stderr.
+    first, or with ``allow_mismatch`` named in a warning on stderr; a store of another dataset gets a notice.
     """
     state = load_checkpoint(path, map_location=device)
     if store is not None:
         for difference in require_compatible(str(path), state.get("store"), store, allow_mismatch):
             print(f"warning: {path} was trained on another kind of store: {difference}", file=sys.stderr)
-    return trained_model(state, path, device), state.get("config", {})
+    return TrainedModel(trained_model(state, path, device), state.get("config", {}), state.get("store"))
 
 
 def trained_model(state: dict, path: Path, device: torch.device) -> nn.Module:

@@ -30,6 +30,7 @@ from reid.data.augment import ClipAugment
 from reid.data.clips import TrainClips
 from reid.data.device import prepare_batch
 from reid.data.samplers import IdentityBatchSampler
+from reid.data.store_record import describe_store
 from reid.engine.checkpoint import (check_model_config, load_checkpoint, load_matching_weights, restore_rng_state,
                                     rng_state)
 from reid.engine.config import TrainConfig, build_from_model_config
@@ -118,7 +119,8 @@ class Trainer:
             model = build_from_model_config(self.model_config)
         self.init_report = ""
         if initialise and cfg.init_from is not None:
-            self.init_report = load_matching_weights(model, Path(cfg.init_from), self.model_config)
+            self.init_report = load_matching_weights(model, Path(cfg.init_from), self.model_config,
+                                                     describe_store(self.store))
         elif initialise and cfg.pretrained != "none":
             model.load_imagenet(Path(cfg.pretrained))
         model = model.to(self.device)

@@ -1,0 +1,58 @@
+"""The query of ``reid search``: which tracklet(s) a folder of frames holds, and which gallery tracklet
+is that very tracklet (it would rank first at distance ~0 and say nothing).
+
+A MARS person folder holds all of a person's tracklets (``bbox_test/0001/`` has C2 and C6 ones); read
+as one query they would be one mixed tracklet, part of which is itself in the gallery. The frames are
+grouped by the dataset naming rules (``flowprep.tracklet_groups``) and the user chooses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from flowprep import StoreReader, load_tracklet, tracklet_groups
+from reid.api import frame_files
+from reid.errors import ReidError
+
+ALL = "all"
+SAME_PIXELS = 6.0  # mean absolute difference (0..255) under which a query frame is the stored frame itself
+LISTED = 8  # tracklets named in the error before "..."
+
+
+def query_tracklets(folder: Path, wanted: str | None) -> dict[str, list[Path]]:
+    """The tracklets of ``folder`` to search, by name: all of them when there is one or ``wanted`` is
+    ``all``, the one named ``wanted``; several without ``wanted`` is a one-line error listing them."""
+    groups = tracklet_groups(frame_files(folder))
+    if wanted == ALL or (wanted is None and len(groups) == 1):
+        return groups
+    listing = ", ".join(f"{name} ({len(frames)} frames)" for name, frames in list(groups.items())[:LISTED])
+    listing += ", ..." if len(groups) > LISTED else ""
+    if wanted is None:
+        raise ReidError(f"{folder}: holds {len(groups)} tracklets by their frame names: {listing}; "
+                        f"pass --tracklet NAME to search one, or --tracklet {ALL} to search each")
+    if wanted not in groups:
+        raise ReidError(f"{folder}: holds no tracklet {wanted!r}; it holds {listing}")
+    return {wanted: groups[wanted]}
+
+
+def query_itself(store: StoreReader, gallery: np.ndarray, frames: Sequence[Path]) -> np.ndarray:
+    """Which of the ``gallery`` tracklets is the query itself: one whose stored frames include the query's
+    frame files by name and, as PRID's and a tracker's names repeat across tracklets, by their pixels too."""
+    names = {Path(frame).name: Path(frame) for frame in frames}
+    stored = np.asarray(store.all_frame_names(), dtype=object)
+    t, meta = store.tracklets, store.meta
+    itself = np.zeros(len(gallery), bool)
+    for position, tracklet in enumerate(gallery):
+        start, count = int(t.frame_start[tracklet]), int(t.frame_count[tracklet])
+        own = list(stored[start:start + count])
+        if not names.keys() <= set(own):
+            continue
+        name = next(iter(names))
+        mine = load_tracklet([names[name]], meta.height, meta.width).frames  # BGR
+        theirs, _ = store.read_clip(int(tracklet), [own.index(name)])  # RGB
+        itself[position] = (len(mine) == 1
+                            and np.abs(mine[0][..., ::-1].astype(np.float32) - theirs[0]).mean() < SAME_PIXELS)
+    return itself
