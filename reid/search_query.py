@@ -13,12 +13,14 @@ from typing import Sequence
 
 import numpy as np
 
-from flowprep import StoreReader, load_tracklet, tracklet_groups
+from flowprep import StoreReader, as_stored, load_tracklet, tracklet_groups
 from reid.api import frame_files
 from reid.errors import ReidError
 
 ALL = "all"
-SAME_PIXELS = 6.0  # mean absolute difference (0..255) under which a query frame is the stored frame itself
+# mean absolute difference (0..255) under which a query frame, encoded as the store encodes, is the stored
+# frame itself (it is 0 when it is; another person's frame differs by tens)
+SAME_PIXELS = 1.0
 LISTED = 8  # tracklets named in the error before "..."
 
 
@@ -40,7 +42,8 @@ def query_tracklets(folder: Path, wanted: str | None) -> dict[str, list[Path]]:
 
 def query_itself(store: StoreReader, gallery: np.ndarray, frames: Sequence[Path]) -> np.ndarray:
     """Which of the ``gallery`` tracklets is the query itself: one whose stored frames include the query's
-    frame files by name and, as PRID's and a tracker's names repeat across tracklets, by their pixels too."""
+    frame files by name and, as PRID's and a tracker's names repeat across tracklets, whose frame of the
+    query's first name is that file's frame as the store encodes it."""
     names = {Path(frame).name: Path(frame) for frame in frames}
     stored = np.asarray(store.all_frame_names(), dtype=object)
     t, meta = store.tracklets, store.meta
@@ -51,8 +54,10 @@ def query_itself(store: StoreReader, gallery: np.ndarray, frames: Sequence[Path]
         if not names.keys() <= set(own):
             continue
         name = next(iter(names))
-        mine = load_tracklet([names[name]], meta.height, meta.width).frames  # BGR
-        theirs, _ = store.read_clip(int(tracklet), [own.index(name)])  # RGB
-        itself[position] = (len(mine) == 1
-                            and np.abs(mine[0][..., ::-1].astype(np.float32) - theirs[0]).mean() < SAME_PIXELS)
+        loaded = load_tracklet([names[name]], meta.height, meta.width)
+        if len(loaded.frames) != 1:  # unreadable: the query's embedding leaves it out too
+            continue
+        mine, _ = as_stored(meta, loaded, np.zeros((1, 2, meta.height, meta.width), np.float32))
+        theirs, _ = store.read_clip(int(tracklet), [own.index(name)])
+        itself[position] = np.abs(mine[0].astype(np.float32) - theirs[0]).mean() < SAME_PIXELS
     return itself
