@@ -46,8 +46,8 @@ def test_extract_then_inspect_verify_show_on_mars(mars_root, reference_store, tm
     tracklets = load_tracklets("mars", mars_root)
     for role in ("train", "query", "gallery"):
         mine = [t for t in tracklets if t.role == role]
-        assert info["splits"][role]["tracklets"] == len(mine)
-        assert info["splits"][role]["frames"] == sum(len(t.frames) for t in mine)
+        assert info["roles"][role]["tracklets"] == len(mine)
+        assert info["roles"][role]["frames"] == sum(len(t.frames) for t in mine)
     assert "ok" in run(["verify", str(reference_store)])
     run(["show", str(reference_store), "--tracklet", "2", "--out", str(tmp_path / "clip.png")])
     import cv2
@@ -55,6 +55,18 @@ def test_extract_then_inspect_verify_show_on_mars(mars_root, reference_store, tm
     picture = cv2.imread(str(tmp_path / "clip.png"))
     # 64x32 frames enlarged 2x to 128 px tall; a frame column per drawn frame, plus the colour key (64 px square)
     assert picture.shape[0] == 2 * 128 and (picture.shape[1] - 128) % 64 == 0 and picture.shape[1] > 128
+
+
+def test_inspect_json_holds_what_the_text_shows_and_calls_roles_roles(reference_store):
+    info = json.loads(run(["inspect", str(reference_store), "--json"]))
+    with open_store(reference_store) as reader:
+        meta = reader.meta
+    assert {key: info[key] for key in ("split", "size", "flow_params", "flow_codec", "flow_step", "created")} == {
+        "split": meta.split, "size": [64, 32], "flow_params": {"preset": "ultrafast"}, "flow_codec": "jpeg",
+        "flow_step": 0.25, "created": meta.created}
+    assert "splits" not in info and set(info["roles"]) == {"train", "query", "gallery"}
+    text = run(["inspect", str(reference_store)])
+    assert f"created {meta.created}" in text and "size 64x32" in text and "jpeg (step 0.25 px)" in text
 
 
 def test_store_flow_is_the_estimators_flow(mars_root, reference_store):
@@ -123,8 +135,8 @@ def test_ilidsvid_extract(tmp_path):
     out = tmp_path / "ilids.h5"
     run(["extract", "--dataset", "ilidsvid", "--root", str(root), "--out", str(out), "--split", "3", *SIZE])
     info = json.loads(run(["inspect", str(out), "--json"]))
-    assert info["splits"]["query"]["tracklets"] == info["splits"]["gallery"]["tracklets"] == 2
-    assert info["splits"]["train"]["tracklets"] == 4
+    assert info["roles"]["query"]["tracklets"] == info["roles"]["gallery"]["tracklets"] == 2
+    assert info["roles"]["train"]["tracklets"] == 4
     assert "ok" in run(["verify", str(out)])
     with open_store(out) as reader:
         assert reader.meta.split == 3

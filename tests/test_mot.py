@@ -40,7 +40,7 @@ def test_vtest_tracks_become_a_gallery_store(tmp_path):
 
     flowprep("extract", "--dataset", "mot", "--root", str(tmp_path / "root"), "--out", str(store),
              "--flow", "dis", "--size", "64x32", "--workers", "1", "--quiet")
-    counts = json.loads(flowprep("inspect", str(store), "--json"))["splits"]
+    counts = json.loads(flowprep("inspect", str(store), "--json"))["roles"]
     assert counts["gallery"] == {"tracklets": len(boxes), "identities": len(boxes), "frames": sum(boxes.values())}
     assert counts["train"]["tracklets"] == counts["query"]["tracklets"] == 0
     with open_store(store) as reader:

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import reid.models
+from flowprep.datasets import DATASETS
 from reid.cli import cli
 from reid.commands.train import command as train_command
 from reid.config import load_config_file, train_config
@@ -110,6 +111,16 @@ def test_configs_are_shipped_for_the_paper_and_the_demo():
         for model in ("mutual-attention", "gated-attention", "baseline"):
             assert f"{dataset}/{model}.yaml" in names
     assert "demo-cpu.yaml" in names
+
+
+@pytest.mark.parametrize("path", [p for p in shipped_configs() if p.parent.name in DATASETS.names()],
+                         ids=lambda p: str(p.relative_to(CONFIGS)))
+def test_a_dataset_config_names_the_store_flowprep_extract_writes_by_default(path):
+    from flowprep.commands.extract import _store_path
+    from flowprep.shards import Shard
+
+    default = _store_path(None, DATASETS.get(path.parent.name), None, Shard(0, 1))
+    assert load_config_file(path)["store"] == str(default)
 
 
 @pytest.mark.parametrize("path", shipped_configs(), ids=lambda p: str(p.relative_to(CONFIGS)))

@@ -104,7 +104,7 @@ def test_round_trip_reads_back_every_field(tmp_path):
         images, flows = reader.read_clip(1, [4, 0, 4])
         assert images.shape == (3, 32, 16, 3) and flows.shape == (3, 2, 32, 16)
         np.testing.assert_array_equal(images[0], images[2])
-        counts = summarize(reader)["splits"]
+        counts = summarize(reader)["roles"]
     assert counts["query"] == {"tracklets": 1, "identities": 1, "frames": 5}
     assert verify(tmp_path / "s.h5")["frames"] == 9
 

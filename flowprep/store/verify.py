@@ -16,12 +16,13 @@ from flowprep.store.schema import ROLES
 
 
 def summarize(reader: StoreReader) -> dict:
-    """Schema, dataset, flow and per-role counts, in the shape ``inspect --json`` prints."""
+    """Schema, dataset, split, size, flow, codec, creation and per-role counts: what ``inspect`` shows,
+    in the shape ``inspect --json`` prints."""
     t = reader.tracklets
-    splits = {}
+    roles = {}
     for role in ROLES:
         idx = t.of_role(role)
-        splits[role] = {
+        roles[role] = {
             "tracklets": int(idx.size),
             "identities": int(np.unique(t.pid[idx]).size),
             "frames": int(t.frame_count[idx].sum()),
@@ -34,13 +35,15 @@ def summarize(reader: StoreReader) -> dict:
         "flow_params": meta.flow_params,
         "split": meta.split,
         "size": [meta.height, meta.width],
-        "flow_codec": f"{meta.flow_codec} (step {meta.flow_step:g} px)",
+        "flow_codec": meta.flow_codec,
+        "flow_step": meta.flow_step,
         "created": meta.created,
         "project_version": meta.project_version,
         "skipped_tracklets": len(meta.skipped_tracklets),
         "shard": meta.shard,
         "dataset_tracklets": meta.dataset_tracklets,
-        "splits": splits,
+        "split_source": meta.split_source,
+        "roles": roles,
     }
 
 
