@@ -46,6 +46,27 @@ def mars_root(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def small_stores(tmp_path_factory, mars_root) -> dict[str, Path]:
+    """32x16 DIS stores (the tiny checkpoint's size) of three datasets: ``mars`` (from ``mars_root``), and
+    ``prid`` and ``ilidsvid`` (split 0, 3 training people each), with their roots as ``<name>_root``."""
+    from flowprep.cli import main as flowprep_main
+    from reliability.conftest import run_cli
+
+    folder = tmp_path_factory.mktemp("small-stores")
+    paths = {"mars_root": mars_root}
+    for layout in ("prid", "ilidsvid"):
+        paths[f"{layout}_root"] = folder / layout
+        write_dataset(layout, folder / layout, identities=6, cameras=2, seed=2)
+    for dataset in ("mars", "prid", "ilidsvid"):
+        paths[dataset] = folder / f"{dataset}.h5"
+        result = run_cli(flowprep_main, ["extract", "--dataset", dataset, "--root", paths[f"{dataset}_root"],
+                                         "--out", paths[dataset], "--size", "32x16", "--flow", "dis",
+                                         "--flow-param", "preset=ultrafast", "--quiet", "--workers", "0"])
+        assert result.code == 0, result.err
+    return paths
+
+
 def torch_global_state() -> dict[str, object]:
     """Every process-wide torch setting a run or a test might change, by name."""
     return {

@@ -13,35 +13,20 @@ from pathlib import Path
 import cv2
 import pytest
 
-from flowprep.cli import main as flowprep_main
 from flowprep.store import open_store
-from flowprep.synth import write_dataset
 from helpers_store import train_tiny_checkpoint
 from reid.cli import main as reid_main
 from reid.engine.config import TrainConfig
 from reid.engine.trainer import Trainer
 from reliability.conftest import run_cli
 
-SMALL = ["--size", "32x16", "--flow", "dis", "--flow-param", "preset=ultrafast", "--quiet", "--workers", "0"]
 ON_CPU = ["--device", "cpu", "--workers", "0"]
 
 
-def extracted(dataset: str, root: Path, out: Path) -> Path:
-    split = ["--split", "0"] if dataset in ("prid", "ilidsvid") else []
-    result = run_cli(flowprep_main, ["extract", "--dataset", dataset, "--root", root, "--out", out, *split, *SMALL])
-    assert result.code == 0, result.err
-    return out
-
-
 @pytest.fixture(scope="module")
-def stores(tmp_path_factory, mars_root) -> dict[str, Path]:
+def stores(small_stores) -> dict[str, Path]:
     """A PRID, an iLIDS-VID (split 0, 3 training people each) and a MARS store, all 32x16 DIS."""
-    folder = tmp_path_factory.mktemp("cross")
-    paths = {"mars": extracted("mars", mars_root, folder / "mars.h5")}
-    for layout in ("prid", "ilidsvid"):
-        write_dataset(layout, folder / layout, identities=6, cameras=2, seed=2)
-        paths[layout] = extracted(layout, folder / layout, folder / f"{layout}.h5")
-    return paths
+    return {name: small_stores[name] for name in ("mars", "prid", "ilidsvid")}
 
 
 @pytest.fixture(scope="module")

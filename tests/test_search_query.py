@@ -8,30 +8,16 @@ from pathlib import Path
 import pytest
 
 from flowprep import tracklet_groups
-from flowprep.cli import main as flowprep_main
 from flowprep.store import open_store
-from flowprep.synth import write_dataset
 from helpers_store import shared_tiny_run
 from reid.cli import main as reid_main
 from reid.search_query import query_itself
 from reliability.conftest import assert_one_line_error, run_cli
 
-SMALL = ["--size", "32x16", "--flow", "dis", "--flow-param", "preset=ultrafast", "--quiet", "--workers", "0"]
-
-
 @pytest.fixture(scope="module")
-def setting(tmp_path_factory, mars_root) -> dict[str, Path]:
-    """A MARS and a PRID store (32x16) with their dataset roots, and the tiny checkpoint."""
-    folder = tmp_path_factory.mktemp("search-query")
-    write_dataset("prid", folder / "prid", identities=6, cameras=2, seed=2)
-    paths = {"mars_root": mars_root, "prid_root": folder / "prid"}
-    for dataset, root in (("mars", mars_root), ("prid", folder / "prid")):
-        paths[dataset] = folder / f"{dataset}.h5"
-        result = run_cli(flowprep_main, ["extract", "--dataset", dataset, "--root", root, "--out", paths[dataset],
-                                         *SMALL])
-        assert result.code == 0, result.err
-    paths["checkpoint"] = shared_tiny_run(tmp_path_factory)[1]
-    return paths
+def setting(tmp_path_factory, small_stores) -> dict[str, Path]:
+    """The MARS and PRID stores (32x16) with their dataset roots, and the tiny checkpoint."""
+    return {**small_stores, "checkpoint": shared_tiny_run(tmp_path_factory)[1]}
 
 
 def gallery_person_folder(store: Path, root: Path) -> tuple[Path, list[str]]:
