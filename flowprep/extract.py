@@ -25,6 +25,7 @@ from flowprep.parts import PartsJournal, RunLock
 from flowprep.shards import Shard
 from flowprep.store import EncodedTracklet, StoreMeta
 from flowreid.outputs import writable_folder
+from flowreid.progress import progress_display
 
 Chunk = list[tuple[int, Tracklet]]  # (position in the dataset's tracklet list, tracklet)
 
@@ -205,10 +206,8 @@ def extract(
         min_frames = max(estimator.preferred_batch, 32)
         chunks = make_chunks(todo, min_frames)
         run = _run_in_processes if estimator.needs_process_pool else _run_on_device
-        from tqdm import tqdm
-
         total_frames = sum(len(t.frames) for _, t in todo)
-        with tqdm(total=total_frames, unit="frame", disable=not progress, desc="extract") as bar:
+        with progress_display(total_frames, "extract", "frame", enabled=progress) as bar:
             for encoded_chunk in run(chunks, estimator, codec, opts.workers):
                 for tracklet in encoded_chunk:
                     summary.skipped_frames += [(tracklet.name, f, why) for f, why in tracklet.skipped]

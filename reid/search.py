@@ -33,7 +33,6 @@ from reid.errors import ReidError
 from reid.ranking import QUERY_FRAMES, Match, spread_positions, store_matches
 
 CACHE_FORMAT = 1
-PROGRESS_STEPS = 20  # the gallery is embedded in this many parts (at least 64 tracklets each) to show progress
 
 
 def cache_key(checkpoint: Path, store: StoreReader, seq_len: int) -> str:
@@ -81,8 +80,6 @@ class GalleryFeatures:
 def gallery_features(extractor: FeatureExtractor, store: StoreReader, *, workers: int = 0,
                      progress: bool = False) -> GalleryFeatures:
     """Embeddings of the store's gallery tracklets, from the cache when it matches, else computed and cached."""
-    from tqdm import tqdm
-
     tracklets = store.tracklets.of_role("gallery")
     if len(tracklets) == 0:
         raise ReidError(f"{store.path}: has no gallery tracklets to search")
@@ -91,12 +88,8 @@ def gallery_features(extractor: FeatureExtractor, store: StoreReader, *, workers
     features = load_cache(path, key, tracklets)
     if features is not None:
         return GalleryFeatures(tracklets, features, path, cached=True)
-    parts, step = [], max(64, -(-len(tracklets) // PROGRESS_STEPS))
-    with tqdm(total=len(tracklets), desc="gallery features", unit="tracklet", disable=not progress) as bar:
-        for start in range(0, len(tracklets), step):
-            parts.append(extractor.store(store, tracklets=tracklets[start:start + step], workers=workers))
-            bar.update(len(parts[-1]))
-    features = torch.cat(parts)
+    features = extractor.store(store, tracklets=tracklets, workers=workers, progress=progress,
+                               desc="gallery features")
     written = save_cache(path, key, tracklets, features)
     return GalleryFeatures(tracklets, features, path if written else None, cached=False)
 
