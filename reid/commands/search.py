@@ -40,10 +40,12 @@ def command(gallery, checkpoint, query, top, out, metric, weights, seq_len, batc
 
     The query's flow is computed like the store's (same method and parameters). Gallery
     embeddings are cached beside the store (<store>.features-<key>.pt) and recomputed
-    when the checkpoint or the store changes; a store in a read-only folder is searched without a cache.
+    when the checkpoint or the store changes; the 3 most recently used caches are kept, older ones
+    deleted. A store in a read-only folder is searched without a cache.
     """
     from flowprep import open_store
     from flowreid.options import default_workers
+    from flowreid.wording import counted
     from reid.api import FeatureExtractor
     from reid.search import search
     from reid.visualize.canvas import save_png
@@ -54,7 +56,9 @@ def command(gallery, checkpoint, query, top, out, metric, weights, seq_len, batc
         result = search(extractor, reader, query, top=top, metric=metric,
                         workers=default_workers() if workers is None else workers, progress=not quiet)
     cache = result.gallery.cache
-    source = (f"read from {cache}" if result.gallery.cached else f"computed, cached in {cache}" if cache
+    pruned = result.gallery.pruned
+    deleted = f" (deleted {counted(pruned, 'older cache')})" if pruned else ""
+    source = (f"read from {cache}" if result.gallery.cached else f"computed, cached in {cache}{deleted}" if cache
               else f"computed (not cached: cannot write beside {gallery})")
     click.echo(f"query {query}: {result.query_length} frames ({len(result.skipped)} skipped); "
                f"{len(result.gallery.tracklets)} gallery tracklets, features {source}")
