@@ -25,17 +25,6 @@ PLAIN_LINE = re.compile(r"^[\w /]+: +\d+% \d+/\d+ \w+, [\d.e+]+ \w+/s, [\dhmins 
 LINE_EACH_STEP = {**os.environ, ENV_SECONDS: "0", "OMP_NUM_THREADS": "1"}
 
 
-@pytest.fixture()
-def one_thread():
-    """In-process commands on one thread: the two cores are shared, and tiny models run faster so."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def run(tmp_path_factory) -> tuple[Path, Path]:
     return shared_tiny_run(tmp_path_factory)
@@ -71,11 +60,12 @@ def command_line(name: str, run: tuple[Path, Path], mars_root: Path, tmp_path: P
                                         ("evaluate", "features")])
 def test_a_log_gets_plain_progress_lines_and_no_carriage_return(name, what, run, mars_root, tmp_path):
     args = command_line(name, run, mars_root, tmp_path)
-    result = subprocess.run(args, env=LINE_EACH_STEP, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    assert "\r" not in result.stderr and "\x1b" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith(f"{what}: ")]
-    assert any(PLAIN_LINE.match(line) for line in lines), result.stderr
+    result = subprocess.run(args, env=LINE_EACH_STEP, capture_output=True, timeout=300)  # bytes: text reads \r as \n
+    err = result.stderr.decode()
+    assert result.returncode == 0, err
+    assert b"\r" not in result.stderr and b"\x1b" not in result.stderr, err
+    lines = [line for line in err.splitlines() if line.startswith(f"{what}: ")]
+    assert any(PLAIN_LINE.match(line) for line in lines), err
     assert lines[-1].startswith(f"{what}: done, "), lines  # a step that reported says when it ended
 
 
@@ -83,7 +73,7 @@ def test_a_log_gets_plain_progress_lines_and_no_carriage_return(name, what, run,
                                                                                    "evaluate")]
                          + [("evaluate", "", None)])
 def test_quiet_and_short_steps_at_the_default_interval_print_nothing(name, interval, flag, run, mars_root, tmp_path,
-                                                                    monkeypatch, one_thread):
+                                                                    monkeypatch):
     monkeypatch.setenv(ENV_SECONDS, interval)
     args = command_line(name, run, mars_root, tmp_path)[3:]  # the command name on
     result = run_cli(flowprep_main if name == "extract" else reid_main, [*args, *([flag] if flag else [])])
