@@ -9,10 +9,11 @@ writes, through the parts journal, so the run can be killed and resumed at any m
 from __future__ import annotations
 
 import time
+import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Generator, Iterable, Iterator, Sequence
 
 from flowprep.codec import FrameCodec
 from flowprep.datasets import open_dataset
@@ -21,10 +22,12 @@ from flowprep.encode import encode_tracklet
 from flowprep.errors import FlowprepError
 from flowprep.flow import flows_for_tracklets
 from flowprep.frames import LoadedFrames, load_frames
+from flowprep.interrupts import StopRequest, interrupts_ignored
 from flowprep.parts import PartsJournal, RunLock
 from flowprep.shards import Shard
 from flowprep.store import EncodedTracklet, StoreMeta
 from flowreid.outputs import writable_folder
+from flowreid.progress import Progress, progress_display
 
 Chunk = list[tuple[int, Tracklet]]  # (position in the dataset's tracklet list, tracklet)
 
@@ -95,7 +98,8 @@ def _run_in_processes(chunks: list[Chunk], estimator, codec: FrameCodec, workers
     from joblib import Parallel, delayed
 
     parallel = Parallel(n_jobs=workers, return_as="generator", pre_dispatch="2*n_jobs")
-    return parallel(delayed(process_chunk)(chunk, estimator, codec) for chunk in chunks)
+    with interrupts_ignored():  # the pool's processes start in this call
+        return parallel(delayed(process_chunk)(chunk, estimator, codec) for chunk in chunks)
 
 
 def _bounded_map(pool: ThreadPoolExecutor, fn: Callable, items: Iterable, depth: int) -> Iterator:
@@ -120,6 +124,29 @@ def _run_on_device(chunks: list[Chunk], estimator, codec: FrameCodec, workers: i
                 yield chunk, loaded, flows_for_tracklets(estimator, [f.frames for f in loaded])
 
         yield from _bounded_map(pool, lambda item: _encode_chunk(*item, codec), with_flow(), depth)
+
+
+def _journal(results: Generator[list[EncodedTracklet], None, None], journal: PartsJournal, summary: ExtractSummary,
+             bar: Progress) -> None:
+    """Journal each finished tracklet; on Ctrl-C, stop the workers quietly and keep what is finished."""
+    try:
+        with StopRequest() as stop:
+            for encoded_chunk in results:
+                for tracklet in encoded_chunk:
+                    summary.skipped_frames += [(tracklet.name, f, why) for f, why in tracklet.skipped]
+                    if tracklet.images:
+                        journal.add(tracklet)
+                    else:
+                        journal.add_skipped(tracklet.name, "no readable frame")
+                    bar.update(len(tracklet.images) + len(tracklet.skipped))
+                if stop.requested:
+                    raise KeyboardInterrupt
+    except KeyboardInterrupt:
+        with warnings.catch_warnings():  # joblib would warn of the cancelled tasks: the interrupt says it
+            warnings.simplefilter("ignore")
+            results.close()
+        journal.flush()  # what is finished is kept for --resume
+        raise
 
 
 @dataclass(frozen=True)
@@ -205,18 +232,9 @@ def extract(
         min_frames = max(estimator.preferred_batch, 32)
         chunks = make_chunks(todo, min_frames)
         run = _run_in_processes if estimator.needs_process_pool else _run_on_device
-        from tqdm import tqdm
-
         total_frames = sum(len(t.frames) for _, t in todo)
-        with tqdm(total=total_frames, unit="frame", disable=not progress, desc="extract") as bar:
-            for encoded_chunk in run(chunks, estimator, codec, opts.workers):
-                for tracklet in encoded_chunk:
-                    summary.skipped_frames += [(tracklet.name, f, why) for f, why in tracklet.skipped]
-                    if tracklet.images:
-                        journal.add(tracklet)
-                    else:
-                        journal.add_skipped(tracklet.name, "no readable frame")
-                    bar.update(len(tracklet.images) + len(tracklet.skipped))
+        with progress_display(total_frames, "extract", "frame", enabled=progress) as bar:
+            _journal(run(chunks, estimator, codec, opts.workers), journal, summary, bar)
         merged = journal.assemble(opts.out)
     with_store = _count_store(opts.out)
     summary.tracklets, summary.frames = with_store

@@ -66,11 +66,16 @@ class RunLock:
             self._fd = None
 
 
+def journal_folder(store: Path) -> Path:
+    """Where an extraction into ``store`` keeps its finished parts until the store is assembled."""
+    return store.with_name(store.name + ".parts")
+
+
 class PartsJournal:
     """Writes parts and tells which tracklets an earlier, interrupted run already finished."""
 
     def __init__(self, store: Path, meta: StoreMeta, flush_bytes: int = 64 << 20, flush_seconds: float = 10.0):
-        self.folder = store.with_name(store.name + ".parts")
+        self.folder = journal_folder(store)
         self.meta = meta
         self.flush_bytes = flush_bytes
         self.flush_seconds = flush_seconds
@@ -120,16 +125,21 @@ class PartsJournal:
             self.flush()
 
     def flush(self) -> None:
-        """Write the buffered tracklets as the next part file (atomically)."""
-        if self._buffer or self._skipped:
+        """Write the buffered tracklets as the next part file (atomically).
+
+        The buffer is emptied first: a flush interrupted after its part landed (Ctrl-C) and flushed again
+        must not write those tracklets twice; one interrupted before leaves them to the resumed run.
+        """
+        buffer, skipped = self._buffer, self._skipped
+        self._buffer, self._skipped, self._buffered_bytes = [], [], 0
+        self._last_flush = time.monotonic()
+        if buffer or skipped:
             self.folder.mkdir(parents=True, exist_ok=True)
             parts = self.part_files()  # numbered after the last, not counted: a killed cleanup leaves gaps
             index = int(parts[-1].stem.split("-")[1]) + 1 if parts else 0
-            meta = replace(self.meta, skipped_tracklets=tuple(self._skipped))
-            write_store(self.folder / f"part-{index:06d}.h5", meta, self._buffer)
+            meta = replace(self.meta, skipped_tracklets=tuple(skipped))
+            write_store(self.folder / f"part-{index:06d}.h5", meta, buffer)
             kill_point("parts.part-written")
-        self._buffer, self._skipped, self._buffered_bytes = [], [], 0
-        self._last_flush = time.monotonic()
 
     def assemble(self, store: Path) -> StoreMeta:
         """Make the final store in the journal, rename it to ``store``, then drop the journal."""

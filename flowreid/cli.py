@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from flowreid.errors import UserError
+from flowreid.errors import Interrupted, UserError
 from flowreid.registry import Registry
 
 
@@ -69,6 +69,9 @@ def run_group(group: click.Group, prog_name: str) -> None:
     except UserError as exc:
         click.echo(f"{prog_name}: error: {_one_line(str(exc))}", err=True)
         sys.exit(2)
+    except Interrupted as exc:
+        click.echo(f"{prog_name}: {_one_line(str(exc))}", err=True)
+        sys.exit(130)
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)

@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from flowprep import StoreMeta, StoreReader, as_stored, load_tracklet, open_store, store_estimator, tracklet_flow
+from flowreid.options import default_workers
 from reid.data.clips import clip_tensors
 from reid.data.device import prepare_batch
 from reid.data.sampling import dense_clips
@@ -171,11 +172,18 @@ class FeatureExtractor:
         return (total / len(clips)).cpu()
 
     def store(self, store: str | os.PathLike | StoreReader, *, role: str | None = None,
-              tracklets: Sequence[int] | None = None, workers: int = 0) -> torch.Tensor:
-        """Embeddings (N, D) of a store's tracklets: the given indices, else those of ``role``, else all."""
+              tracklets: Sequence[int] | None = None, workers: int | None = None, progress: bool = True,
+              desc: str = "features") -> torch.Tensor:
+        """Embeddings (N, D) of a store's tracklets: the given indices, else those of ``role``, else all.
+
+        The same loader as ``reid evaluate``: ``workers`` loader processes (default: the cores, at most 4,
+        as the command lines) and ``batch_size`` clips per batch; ``progress`` shows the batches on stderr
+        (a bar on a terminal, a timed line in a log or notebook).
+        """
         if not isinstance(store, StoreReader):
             with open_store(store) as reader:
-                return self.store(reader, role=role, tracklets=tracklets, workers=workers)
+                return self.store(reader, role=role, tracklets=tracklets, workers=workers, progress=progress,
+                                  desc=desc)
         if tracklets is not None:
             chosen = np.asarray(tracklets)
         elif role is not None:
@@ -183,7 +191,8 @@ class FeatureExtractor:
         else:
             chosen = np.arange(len(store.tracklets))
         return extract_features(self.model, store, chosen, seq_len=self.seq_len, device=self.device,
-                                batch_size=self.batch_size, workers=workers).cpu()
+                                batch_size=self.batch_size, workers=default_workers() if workers is None else workers,
+                                progress=progress, desc=desc).cpu()
 
     def _estimator(self, meta: StoreMeta):
         """The store's flow method with its recorded parameters (one instance per method and parameters)."""

@@ -11,12 +11,19 @@ the clip length: a retrained checkpoint or a rebuilt store misses the cache, whi
 several checkpoints can keep their caches side by side. The file is written atomically
 and read with ``weights_only=True``; a damaged or foreign cache file is recomputed, and a
 store in a read-only folder is searched without a cache.
+
+The caches are bounded: a store keeps the ``KEEP_CACHES`` (3) most recently used ones. Reading
+a cache marks it used (its modification time); writing a new one deletes the least recently
+used beyond that, so trying checkpoint after checkpoint never fills the store's folder. Deleting
+``<store>.features-*.pt`` by hand is always safe: the next search recomputes what it needs.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
+import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +41,7 @@ from reid.errors import ReidError
 from reid.ranking import QUERY_FRAMES, Match, spread_positions, store_matches
 
 CACHE_FORMAT = 1
-PROGRESS_STEPS = 20  # the gallery is embedded in this many parts (at least 64 tracklets each) to show progress
+KEEP_CACHES = 3  # gallery caches kept beside a store: the most recently used (one per checkpoint and clip length)
 
 
 def cache_key(checkpoint: Path, store: StoreReader, seq_len: int) -> str:
@@ -71,19 +78,46 @@ def save_cache(path: Path, key: str, tracklets: np.ndarray, features: torch.Tens
         return False
 
 
+def mark_used(path: Path) -> None:
+    """Make ``path`` the most recently used cache (nothing happens in a read-only folder)."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def prune_caches(store: Path, keep: int = KEEP_CACHES) -> int:
+    """Delete all but the ``keep`` most recently used gallery caches of ``store``; how many were deleted."""
+
+    def last_used(path: Path) -> int:
+        try:
+            return path.stat().st_mtime_ns
+        except OSError:  # deleted meanwhile by another search
+            return -1
+
+    caches = sorted(store.parent.glob(f"{glob.escape(store.name)}.features-*.pt"), key=last_used, reverse=True)
+    deleted = 0
+    for old in caches[keep:]:
+        try:
+            old.unlink()
+            deleted += 1
+        except OSError:
+            pass
+    return deleted
+
+
 @dataclass(frozen=True)
 class GalleryFeatures:
     tracklets: np.ndarray  # store indices of the gallery tracklets
     features: torch.Tensor  # (N, D) on the CPU
     cache: Path | None  # None: computed, but the cache could not be written beside the store
     cached: bool  # read from the cache (False: computed now)
+    pruned: int = 0  # older caches of the store deleted to keep KEEP_CACHES
 
 
 def gallery_features(extractor: FeatureExtractor, store: StoreReader, *, workers: int = 0,
                      progress: bool = False) -> GalleryFeatures:
     """Embeddings of the store's gallery tracklets, from the cache when it matches, else computed and cached."""
-    from tqdm import tqdm
-
     tracklets = store.tracklets.of_role("gallery")
     if len(tracklets) == 0:
         raise ReidError(f"{store.path}: has no gallery tracklets to search")
@@ -91,15 +125,13 @@ def gallery_features(extractor: FeatureExtractor, store: StoreReader, *, workers
     path = cache_path(store.path, key)
     features = load_cache(path, key, tracklets)
     if features is not None:
+        mark_used(path)
         return GalleryFeatures(tracklets, features, path, cached=True)
-    parts, step = [], max(64, -(-len(tracklets) // PROGRESS_STEPS))
-    with tqdm(total=len(tracklets), desc="gallery features", unit="tracklet", disable=not progress) as bar:
-        for start in range(0, len(tracklets), step):
-            parts.append(extractor.store(store, tracklets=tracklets[start:start + step], workers=workers))
-            bar.update(len(parts[-1]))
-    features = torch.cat(parts)
+    features = extractor.store(store, tracklets=tracklets, workers=workers, progress=progress,
+                               desc="gallery features")
     written = save_cache(path, key, tracklets, features)
-    return GalleryFeatures(tracklets, features, path if written else None, cached=False)
+    pruned = prune_caches(store.path) if written else 0
+    return GalleryFeatures(tracklets, features, path if written else None, cached=False, pruned=pruned)
 
 
 @dataclass(frozen=True)

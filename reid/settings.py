@@ -7,6 +7,7 @@ adding a setting is one ``Setting(...)`` entry here plus the code that reads it.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
@@ -183,13 +184,19 @@ SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in TRAIN_SETTINGS}
 MODEL_KEYS: tuple[str, ...] = tuple(s.name for s in TRAIN_SETTINGS if s.role == MODEL)
 
 
+def _closest(key: str) -> str:
+    """``; did you mean 'epochs'?`` for a near miss (a typo, a dash for an underscore), else every known name."""
+    close = difflib.get_close_matches(key.replace("-", "_").lower(), SETTINGS_BY_NAME, n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(SETTINGS_BY_NAME)})"
+
+
 def check_values(values: dict[str, Any], where: str) -> dict[str, Any]:
     """Checked copies of ``values``; an unknown key or a bad value is one line naming ``where`` and the key."""
     checked = {}
     for key, value in values.items():
         setting = SETTINGS_BY_NAME.get(key)
         if setting is None:
-            raise SettingError(f"{where}: unknown setting {key!r} (known: {', '.join(SETTINGS_BY_NAME)})")
+            raise SettingError(f"{where}: unknown setting {key!r}{_closest(str(key))}")
         try:
             checked[key] = setting.check(value)
         except SettingError as exc:

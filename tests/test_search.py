@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,7 +24,7 @@ from reid.cli import cli
 from reid.api import FeatureExtractor, frame_files
 from reid.engine.checkpoint import load_checkpoint, save_checkpoint
 from reid.errors import ReidError
-from reid.search import gallery_features
+from reid.search import KEEP_CACHES, gallery_features
 from reid.visualize.canvas import GREY
 
 QUERY_TRACKLET = "p03_c2_gallery3"
@@ -121,15 +122,42 @@ def test_cached_gallery_features_are_reused(computed, monkeypatch):
     assert cached.cached and torch.equal(cached.features, features.features)
 
 
+def retrained_copy(checkpoint: Path, path: Path, shift: float) -> Path:
+    """``checkpoint`` with other weights (so another cache key)."""
+    state = load_checkpoint(checkpoint)
+    state["model"]["head.bn.bias"] = state["model"]["head.bn.bias"] + shift
+    save_checkpoint(path, state)
+    return path
+
+
 def test_another_checkpoint_gets_its_own_cache(computed, gallery, tmp_path):
     _, reader, features = computed
-    state = load_checkpoint(gallery[1])
-    state["model"]["head.bn.bias"] = state["model"]["head.bn.bias"] + 1.0
-    retrained = tmp_path / "retrained.pt"
-    save_checkpoint(retrained, state)
-    other = gallery_features(FeatureExtractor(retrained, "cpu"), reader)
+    other = gallery_features(FeatureExtractor(retrained_copy(gallery[1], tmp_path / "retrained.pt", 1.0), "cpu"),
+                             reader)
     assert not other.cached and other.cache != features.cache
     assert not torch.allclose(other.features, features.features)
+
+
+def test_a_store_keeps_only_its_most_recently_used_caches(computed, gallery, tmp_path):
+    extractor, reader, first = computed  # cache A, computed now
+    others = [FeatureExtractor(retrained_copy(gallery[1], tmp_path / f"r{k}.pt", k + 1.0), "cpu") for k in range(3)]
+    caches = [first.cache] + [gallery_features(other, reader).cache for other in others[:2]]  # A, B, C
+    for age, cache in enumerate(caches):  # last used in the order A, B, C, a minute apart
+        os.utime(cache, (1e9 + 60 * age, 1e9 + 60 * age))
+    assert gallery_features(extractor, reader).cached  # reading A makes it the most recently used
+    newest = gallery_features(others[2], reader)  # D: one cache too many, B goes
+    assert newest.pruned == 1 and KEEP_CACHES == 3
+    assert sorted(reader.path.parent.glob("gallery.h5.features-*.pt")) == sorted([caches[0], caches[2], newest.cache])
+
+
+def test_search_says_which_older_caches_it_deleted(gallery, tmp_path):
+    store, checkpoint = gallery
+    write_query_folder(store, tmp_path / "query")
+    for k in range(KEEP_CACHES):
+        search(store, retrained_copy(checkpoint, tmp_path / f"r{k}.pt", k + 1.0), tmp_path / "query", "--quiet")
+    line = search(store, checkpoint, tmp_path / "query", "--quiet")[0]
+    assert line.endswith("(deleted 1 older cache)")
+    assert len(list(store.parent.glob("gallery.h5.features-*.pt"))) == KEEP_CACHES
 
 
 def test_a_damaged_cache_is_computed_again(computed):
@@ -199,6 +227,7 @@ def test_a_gallery_in_a_read_only_folder_is_searched_without_a_cache(gallery, tm
 
 def test_search_embeds_the_query_in_memory_and_shows_progress(gallery, tmp_path, monkeypatch):
     store, checkpoint = gallery
+    monkeypatch.setenv("FLOWREID_PROGRESS_SECONDS", "0")  # a line at each step: stderr is no terminal here
     write_query_folder(store, tmp_path / "query")
 
     def no_store_writing(*args, **kwargs):
@@ -208,7 +237,7 @@ def test_search_embeds_the_query_in_memory_and_shows_progress(gallery, tmp_path,
     result = CliRunner().invoke(cli, ["search", "--gallery", str(store), "--checkpoint", str(checkpoint),
                                       "--query", str(tmp_path / "query"), "--device", "cpu", "--top", "3"])
     assert result.exit_code == 0, result.output
-    assert "gallery features: 100%" in result.stderr and "12/12" in result.stderr
+    assert "gallery features: 100% 1/1 batch" in result.stderr  # 12 tracklets of 6 frames: 12 clips of 4, 1 batch
 
 
 def test_out_without_a_picture_extension_is_refused_before_any_work(gallery, tmp_path, monkeypatch):

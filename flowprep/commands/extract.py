@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import click
 
@@ -12,6 +15,7 @@ from flowprep.errors import FlowprepError
 from flowprep.flow import FLOW_METHODS
 from flowprep.weights import default_liteflownet_weights
 from flowreid.cli import RegistryChoice
+from flowreid.errors import Interrupted
 from flowreid.options import default_workers, parse_size
 
 if TYPE_CHECKING:
@@ -72,6 +76,21 @@ def _dry_run(adapter: DatasetAdapter) -> None:
         click.echo(adapter.split_note())
     for line in report.lines():
         click.echo(line)
+
+
+@contextmanager
+def resume_hint(store: Path) -> Iterator[None]:
+    """Ctrl-C becomes one line: what is kept, and this command line with --resume (and without --overwrite)."""
+    from flowprep.parts import journal_folder
+
+    try:
+        yield
+    except KeyboardInterrupt:
+        args = [arg for arg in sys.argv[1:] if arg not in ("--resume", "--overwrite")]
+        again = shlex.join(["flowprep", *args, "--resume"])
+        parts = journal_folder(store)
+        kept = f"the finished tracklets are kept in {parts}" if parts.exists() else "no tracklet was finished yet"
+        raise Interrupted(f"interrupted; {kept}: continue with {again}") from None
 
 
 @click.command("extract")
@@ -150,5 +169,6 @@ def command(dataset, root, out, flow, weights, device, workers, size, flow_codec
         flow_params=_parse_flow_params(flow_params),
         flush_seconds=flush_every,
     )
-    summary = extract(opts, progress=not quiet, notify=lambda line: click.echo(line, err=True))
+    with resume_hint(store):
+        summary = extract(opts, progress=not quiet, notify=lambda line: click.echo(line, err=True))
     click.echo(f"{opts.out}: {summary.report()}")

@@ -19,7 +19,8 @@ def command(store: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(info))
         return
-    click.echo(f"{store}: schema {info['schema_version']}, dataset {info['dataset']}, split {info['split']}, "
+    split = f", split {info['split']}" if info["split"] >= 0 else ""  # MARS, Duke, MOT: one fixed train/test division
+    click.echo(f"{store}: schema {info['schema_version']}, dataset {info['dataset']}{split}, "
                f"flow {info['flow']} {json.dumps(info['flow_params'], sort_keys=True)}, "
                f"size {info['size'][0]}x{info['size'][1]}, flow stored as {info['flow_codec']} (step {info['flow_step']:g} px), created {info['created']} by {info['project_version']}")
     click.echo(f"{'role':<8} {'tracklets':>10} {'identities':>11} {'frames':>10}")

@@ -46,10 +46,12 @@ def command(gallery, checkpoint, query, tracklet, top, out, metric, weights, seq
     The query's flow is computed like the store's (same method and parameters). A gallery
     tracklet made of the query's own frames is left out of the ranking (and named). Gallery
     embeddings are cached beside the store (<store>.features-<key>.pt) and recomputed
-    when the checkpoint or the store changes; a store in a read-only folder is searched without a cache.
+    when the checkpoint or the store changes; the 3 most recently used caches are kept, older ones
+    deleted. A store in a read-only folder is searched without a cache.
     """
     from flowprep import open_store
     from flowreid.options import default_workers
+    from flowreid.wording import counted
     from reid.api import FeatureExtractor
     from reid.data.store_record import describe_store, other_dataset_notice
     from reid.search import search
@@ -82,7 +84,9 @@ def _report(result, label: str, title: str, gallery: Path, out: Path | None) -> 
     from reid.visualize.ranks import rank_picture
 
     cache = result.gallery.cache
-    source = (f"read from {cache}" if result.gallery.cached else f"computed, cached in {cache}" if cache
+    pruned = result.gallery.pruned
+    deleted = f" (deleted {counted(pruned, 'older cache')})" if pruned else ""
+    source = (f"read from {cache}" if result.gallery.cached else f"computed, cached in {cache}{deleted}" if cache
               else f"computed (not cached: cannot write beside {gallery})")
     click.echo(f"query {label}: {result.query_length} frames ({len(result.skipped)} skipped); "
                f"{len(result.gallery.tracklets)} gallery tracklets, features {source}")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from flowreid.wording import counted
 from reid.settings import TRAIN_SETTINGS, Setting, SettingError
 
 _METAVARS = {int: "INTEGER", float: "NUMBER", str: "TEXT", tuple: "N,N,..."}
@@ -88,7 +89,7 @@ def command(config_file, resume, **values) -> None:
                        f"reid train --out {shlex.quote(str(trainer.out))} --resume", err=True)
         raise
     if trainer.ctx.is_main:
-        click.echo(f"{trainer.out}: trained {trainer.cfg.epochs} epochs; checkpoints last.pt and best.pt")
+        click.echo(f"{trainer.out}: trained {counted(trainer.cfg.epochs, 'epoch')}; checkpoints last.pt and best.pt")
         if evaluation is not None:
             from reid.report import format_table
 

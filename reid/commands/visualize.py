@@ -44,11 +44,11 @@ def ranks(store, checkpoint, out, queries, top, metric, seq_len, batch_size, wor
     out, as in reid evaluate.
     """
     import numpy as np
-    from tqdm import tqdm
 
     from flowprep import open_store
     from flowreid.options import default_workers
     from flowreid.outputs import writable_folder
+    from flowreid.progress import progress_display
     from reid.distance import pairwise_distance
     from reid.engine.evaluation import QueryGallery
     from reid.engine.features import extract_features
@@ -70,16 +70,18 @@ def ranks(store, checkpoint, out, queries, top, metric, seq_len, batch_size, wor
                                     progress=not quiet)
         distances = pairwise_distance(features[: len(chosen)], features[len(chosen):], metric)
         t = reader.tracklets
-        for k, query in enumerate(tqdm(chosen, desc="pictures", unit="query", disable=True if quiet else None,
-                                       leave=False)):
-            pid, camid, name = int(t.pid[query]), int(t.camid[query]), str(t.name[query])
-            matches = store_matches(reader, sets.gallery, distances[k], top, pid, camid)
-            frames, _ = reader.read_clip(query, spread_positions(int(t.frame_count[query]), QUERY_FRAMES))
-            path = out / f"rank_{k:03d}_{name}.png"
-            save_png(path, rank_picture(frames, f"pid {pid} cam {camid}", matches))
-            right = sum(m.correct for m in matches)
-            first = "right" if matches and matches[0].correct else "wrong"
-            click.echo(f"{path}: query {name} (pid {pid}, cam {camid}): rank-1 {first}, {right}/{len(matches)} right")
+        with progress_display(len(chosen), "pictures", "query", enabled=not quiet, leave=False) as bar:
+            for k, query in enumerate(chosen):
+                pid, camid, name = int(t.pid[query]), int(t.camid[query]), str(t.name[query])
+                matches = store_matches(reader, sets.gallery, distances[k], top, pid, camid)
+                frames, _ = reader.read_clip(query, spread_positions(int(t.frame_count[query]), QUERY_FRAMES))
+                path = out / f"rank_{k:03d}_{name}.png"
+                save_png(path, rank_picture(frames, f"pid {pid} cam {camid}", matches))
+                right = sum(m.correct for m in matches)
+                first = "right" if matches and matches[0].correct else "wrong"
+                click.echo(f"{path}: query {name} (pid {pid}, cam {camid}): rank-1 {first}, "
+                           f"{right}/{len(matches)} right")
+                bar.update()
 
 
 @command.command("attention")

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from flowprep import StoreReader, TrackletIndex
+from flowreid.progress import progress_display
 from flowreid.protocols import PROTOCOLS, protocol_gallery, without_legacy_copies
 from reid.distance import pairwise_distance
 from reid.engine.features import extract_features
@@ -98,10 +99,8 @@ def evaluate_model(
     Memory grows with (query x gallery), the distances every ranking needs, never with
     (gallery x gallery): distances and scores run in chunks of queries, and re-ranking reads
     the rows of the full matrix from the features (benchmarks/bench_scale.py measures it).
-    ``progress`` shows a bar of feature batches, then one of the ranking steps, on stderr when it is a terminal.
+    ``progress`` shows a bar of feature batches, then one of the ranking steps, on stderr (a bar on a terminal, timed lines in a log).
     """
-    from tqdm import tqdm
-
     sets = QueryGallery.of(store, protocol)
     wanted = np.unique(np.concatenate([sets.query, sets.gallery]))
     features = extract_features(model, store, wanted, seq_len=seq_len, device=device,
@@ -110,7 +109,7 @@ def evaluate_model(
     query = features[[row[int(t)] for t in sets.query]]
     gallery = features[[row[int(t)] for t in sets.gallery]]
     steps = ["distances", *(["re-ranking"] if rerank is not None else []), "scores"]
-    with tqdm(total=len(steps), desc="ranking", unit="step", disable=None if progress else True, leave=False) as bar:
+    with progress_display(len(steps), "ranking", "step", enabled=progress, leave=False) as bar:
         bar.set_postfix_str(steps[0])
         distmat = pairwise_distance(query, gallery, metric)
         bar.update()

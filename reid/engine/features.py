@@ -10,6 +10,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from flowprep import StoreReader
+from flowreid.progress import progress_display
 from reid.data.clips import DenseClips
 from reid.data.device import prepare_batch
 
@@ -33,15 +34,14 @@ def extract_features(
     workers: int = 0,
     amp: str = "off",
     progress: bool = False,
+    desc: str = "features",
 ) -> torch.Tensor:
     """One embedding per tracklet (N, D) on ``device``, averaged over its clips.
 
     Clips stream through in batches and their embeddings are summed per tracklet, so memory
-    does not grow with tracklet length. ``progress`` draws a bar of batches on stderr when it is a
-    terminal (tqdm's ``disable=None``), so logs and piped output stay clean.
+    does not grow with tracklet length. ``progress`` shows the batches on stderr: a bar on a terminal,
+    timed plain lines in a log (``flowreid.progress``).
     """
-    from tqdm import tqdm
-
     dataset = DenseClips(store, tracklets, seq_len)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers,
                         pin_memory=device.type == "cuda", persistent_workers=False)
@@ -49,15 +49,17 @@ def extract_features(
     model.eval()
     sums: torch.Tensor | None = None
     counts = torch.zeros(len(tracklets), device=device)
-    for images, flows, owners in tqdm(loader, desc="features", unit="batch", disable=None if progress else True, leave=False):
-        images, flows = prepare_batch(images, flows, device)
-        with autocast(device, amp):
-            embedding = model(images, flows).embedding.float()
-        if sums is None:
-            sums = torch.zeros(len(tracklets), embedding.shape[1], device=device)
-        owners = owners.to(device)
-        sums.index_add_(0, owners, embedding)
-        counts.index_add_(0, owners, torch.ones_like(owners, dtype=counts.dtype))
+    with progress_display(len(loader), desc, "batch", enabled=progress, leave=False) as bar:
+        for images, flows, owners in loader:
+            images, flows = prepare_batch(images, flows, device)
+            with autocast(device, amp):
+                embedding = model(images, flows).embedding.float()
+            if sums is None:
+                sums = torch.zeros(len(tracklets), embedding.shape[1], device=device)
+            owners = owners.to(device)
+            sums.index_add_(0, owners, embedding)
+            counts.index_add_(0, owners, torch.ones_like(owners, dtype=counts.dtype))
+            bar.update()
     model.train(was_training)
     if sums is None:
         raise ValueError("no tracklets to extract features from")

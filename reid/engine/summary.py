@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from flowprep import ROLES, StoreReader
+from flowreid.wording import counted
 
 SLOW_ON_CPU = ("resnet50", "se_resnet50", "se_resnet50_timm")
 
@@ -38,7 +39,7 @@ def run_header(cfg, store: StoreReader, model: nn.Module, device: torch.device, 
         f"model {cfg.model} ({cfg.backbone}, {cfg.aggregate} aggregation, attention layer {cfg.attention_layer}): "
         f"{parameter_count(model)}; weights: {cfg.init_from or cfg.pretrained}",
         f"batches of {cfg.identities_per_batch} identities x {cfg.instances} clips of {cfg.seq_len} frames, "
-        f"{cfg.epochs} epochs, lr {cfg.lr:g}",
+        f"{counted(cfg.epochs, 'epoch')}, lr {cfg.lr:g}",
         *dataset_table(store),
     ]
 

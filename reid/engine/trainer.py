@@ -25,6 +25,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from flowprep import check_before_use, open_store
+from flowreid.progress import progress_display
 from reid.config import default_out, resolve
 from reid.data.augment import ClipAugment
 from reid.data.clips import TrainClips
@@ -233,13 +234,11 @@ class Trainer:
 
     def train_epoch(self, loader: DataLoader, epoch: int, max_batches: int | None = None) -> dict[str, float]:
         """One pass over the sampler's batches (at most ``max_batches``, default ``cfg.max_batches``)."""
-        from tqdm import tqdm
-
         self.network.train()
         cap = self.cfg.max_batches if max_batches is None else max_batches
         total = min(len(self.sampler), cap) if cap else len(self.sampler)
-        bar = tqdm(total=total, desc=f"epoch {epoch + 1}/{self.cfg.epochs}", unit="batch",
-                   disable=self.cfg.quiet or not self.ctx.is_main)
+        bar = progress_display(total, f"epoch {epoch + 1}/{self.cfg.epochs}", "batch",
+                               enabled=not self.cfg.quiet and self.ctx.is_main)
         sums: dict[str, float] = {}
         clips, started, seen = 0, time.monotonic(), 0
         for step, (images, flows, labels) in enumerate(loader):
@@ -263,7 +262,7 @@ class Trainer:
             seen += 1
             clips += labels.numel() * self.ctx.world_size
             rate = clips / max(time.monotonic() - started, 1e-9)
-            bar.set_postfix(loss=f"{values['total']:.3f}", clips_per_s=f"{rate:.1f}")
+            bar.set_postfix_str(f"loss={values['total']:.3f}, clips_per_s={rate:.1f}")
             bar.update()
         bar.close()
         self.scheduler.step()

@@ -1,0 +1,62 @@
+"""Ctrl-C during ``flowprep extract``: a real SIGINT to the command's whole process group (as a terminal sends it),
+while worker processes compute flow; one line comes back, saying how to resume, and the run resumes."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from flowprep.store import open_store
+from flowprep.synth import write_dataset
+
+FLAGS = ["--size", "64x32", "--flow", "dis", "--workers", "2", "--flush-every", "0", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def larger_mars(tmp_path_factory) -> Path:
+    """A synthetic MARS large enough that the pool is still busy when the first part is written."""
+    root = tmp_path_factory.mktemp("mars-interrupt") / "mars"
+    write_dataset("mars", root, identities=10, cameras=3, seed=2)
+    return root
+
+
+def interrupt_when_a_part_is_written(args: list[str], parts: Path) -> subprocess.CompletedProcess:
+    """Run ``args`` in its own process group and send SIGINT to the whole group once ``parts`` holds a part."""
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                             env={**os.environ, "OMP_NUM_THREADS": "1"})
+    deadline = time.monotonic() + 240
+    while child.poll() is None and not list(parts.glob("part-*.h5")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if child.poll() is None:
+        os.killpg(child.pid, signal.SIGINT)
+    out, err = child.communicate(timeout=120)
+    return subprocess.CompletedProcess(args, child.returncode, out, err)
+
+
+def test_ctrl_c_prints_one_line_with_the_resume_command_and_the_run_resumes(larger_mars, tmp_path):
+    store = tmp_path / "mars.h5"
+    args = ["extract", "--dataset", "mars", "--root", str(larger_mars), "--out", str(store), *FLAGS]
+    stopped = interrupt_when_a_part_is_written([sys.executable, "-m", "flowprep.cli", *args],
+                                               Path(f"{store}.parts"))
+    assert stopped.returncode == 130, stopped.stderr  # not finished before the signal: an interrupted run
+    lines = [line for line in stopped.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stopped.stderr  # no worker traceback, no joblib warning
+    assert lines[0].startswith(f"flowprep: interrupted; the finished tracklets are kept in {store}.parts: "
+                               "continue with flowprep extract ")
+    assert lines[0].endswith(" --resume") and not store.exists()
+
+    again = shlex.split(lines[0].split(" continue with ")[1])
+    assert again[:2] == ["flowprep", "extract"]
+    resumed = subprocess.run([sys.executable, "-m", "flowprep.cli", *again[1:]], capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "tracklets were already done" in resumed.stdout
+    with open_store(store) as reader:
+        assert len(reader.tracklets) == reader.meta.dataset_tracklets
