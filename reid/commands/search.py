@@ -51,7 +51,6 @@ def command(gallery, checkpoint, query, tracklet, top, out, metric, weights, seq
     """
     from flowprep import open_store
     from flowreid.options import default_workers
-    from flowreid.wording import counted
     from reid.api import FeatureExtractor
     from reid.data.store_record import describe_store, other_dataset_notice
     from reid.search import search
@@ -80,6 +79,7 @@ def _picture_for(out: Path | None, name: str, queries: int) -> Path | None:
 
 def _report(result, label: str, title: str, gallery: Path, out: Path | None) -> None:
     """The ranked list of one query on stdout, and its picture."""
+    from flowreid.wording import counted
     from reid.visualize.canvas import save_png
     from reid.visualize.ranks import rank_picture
 
