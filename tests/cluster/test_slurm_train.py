@@ -1,7 +1,8 @@
 """Multi-node training on a real SLURM cluster: slurm-train-multinode.sbatch, unchanged, submitted with
 sbatch as docs/cluster.md shows (resources set on the command line: one "GPU", so one process, per node).
-Two nodes with one process each must train exactly the run that one node with two processes trains (the
-same global batch, sliced the same way; gloo on the CPU, --deterministic), and a job cancelled after an
+Two nodes with one process each must train exactly the run that one node with two processes trains
+(torchrun-train.sh, the single-node launcher the docs show; the same global batch, sliced the same way;
+gloo on the CPU, --deterministic), and a job cancelled after an
 epoch and submitted again must continue from its checkpoint to the same weights. (One process on one
 node is a different computation, for the reasons tests/test_distributed.py gives; docs/cluster.md shows
 its numbers beside these.)
@@ -37,8 +38,16 @@ def submit(slurm: Slurm, work: Path, store: Path, out: str, nodes: int, per_node
     return done.stdout.strip()
 
 
+def submit_one_node(slurm: Slurm, work: Path, store: Path, out: str, processes: int) -> str:
+    """torchrun-train.sh as docs/cluster.md runs it on one node (--standalone), inside a one-node job."""
+    launcher = f"bash pipelines/cluster/torchrun-train.sh {work / out} --store {store} --workers 1 {' '.join(FLAGS)}"
+    done = slurm.run("sbatch", "--parsable", "--nodes=1", f"--gpus-per-node={processes}", f"--output={work}/%j.log",
+                     f"--export=ALL,OMP_NUM_THREADS=1,NPROC_PER_NODE={processes}", f"--wrap={launcher}", cwd=REPO)
+    return done.stdout.strip()
+
+
 def finished(slurm: Slurm, work: Path, job: str, run: str) -> Path:
-    assert slurm.states(job) == {job: "COMPLETED"}, log_text(work, f"reid-train-{job}.log")
+    assert slurm.states(job) == {job: "COMPLETED"}, log_text(work, f"*{job}.log")
     return work / run
 
 
@@ -54,11 +63,12 @@ def metrics(run: Path) -> list[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def runs(slurm, tmp_path_factory) -> dict[str, Path]:
-    """Three runs submitted together: 2 nodes x 1 process, 1 node x 2 processes, and 2 nodes x 1 process
-    cancelled once its first epoch's checkpoint is written, then submitted again."""
+    """Three runs submitted together: 2 nodes x 1 process (slurm-train-multinode.sbatch), 1 node x 2
+    processes (torchrun-train.sh), and 2 nodes x 1 process cancelled once its first epoch's checkpoint is
+    written, then submitted again."""
     work = tmp_path_factory.mktemp("train")
     store = write_tiny_store(work / "tiny.h5", identities=8)
-    jobs = {"2x1": submit(slurm, work, store, "2x1", 2, 1), "1x2": submit(slurm, work, store, "1x2", 1, 2)}
+    jobs = {"2x1": submit(slurm, work, store, "2x1", 2, 1), "1x2": submit_one_node(slurm, work, store, "1x2", 2)}
     cancelled = submit(slurm, work, store, "resumed", 2, 1)
     slurm.wait(cancelled, until=lambda: (work / "resumed" / "last.pt").exists())
     slurm.run("scancel", cancelled, cwd=work)
