@@ -29,7 +29,8 @@ install_missing() {
   command -v sbatch > /dev/null || missing+=(slurm-client)
   ((${#missing[@]} == 0)) && return
   echo "installing ${missing[*]}" >&2
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } > "$dir/apt.log" 2>&1 \
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } \
+    > "$dir/apt.log" 2>&1 \
     || { echo "local-cluster.sh: apt-get install ${missing[*]} failed, see $dir/apt.log" >&2; exit 1; }
 }
 

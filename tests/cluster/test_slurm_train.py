@@ -33,7 +33,8 @@ def submit(slurm: Slurm, work: Path, store: Path, out: str, nodes: int, per_node
     a lone process all the cores, and a different thread count sums in a different order."""
     done = slurm.run("sbatch", "--parsable", f"--nodes={nodes}", f"--gpus-per-node={per_node}",
                      f"--cpus-per-task={per_node}", f"--output={work}/reid-train-%j.log",
-                     f"--export=ALL,OMP_NUM_THREADS=1,STORE={store},OUT={work / out},GPUS_PER_NODE={per_node},RDZV_PORT={slurm.port()}",
+                     f"--export=ALL,OMP_NUM_THREADS=1,STORE={store},OUT={work / out},GPUS_PER_NODE={per_node},"
+                     f"RDZV_PORT={slurm.port()}",
                      str(CLUSTER / "slurm-train-multinode.sbatch"), *FLAGS, cwd=REPO)
     return done.stdout.strip()
 
