@@ -67,7 +67,9 @@ def test_cancelled_task_holds_the_merge_back_and_resumes(slurm, tmp_path):
         (states, "the task finished before it was cancelled")
     done_before = len(list(journal.glob("part-*.h5")))
     # Slurm keeps the merge waiting (afterok can no longer be met), and flowprep merge refuses the set
-    assert any("DependencyNeverSatisfied" in line for line in slurm.queued(merge_job)), slurm.queued(merge_job)
+    held = lambda: any("DependencyNeverSatisfied" in line for line in slurm.queued(merge_job))  # noqa: E731
+    slurm.wait(merge_job, until=held, timeout=30)  # once the scheduler has looked at it again
+    assert held(), slurm.queued(merge_job)
     shards = [str(tmp_path / "stores" / f"mars.shard{i}of3.h5") for i in range(3)]
     refused = subprocess.run(["flowprep", "merge", str(tmp_path / "early.h5"), *shards], capture_output=True, text=True)
     assert refused.returncode != 0 and "shard1of3" in refused.stderr, refused.stderr
