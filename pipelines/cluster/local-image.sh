@@ -10,8 +10,8 @@
 # `podman ...` runs podman with the settings below; `flags` prints them for `podman $(... flags)`, and
 # `run-flags` what `podman run` needs here (host network, limits).
 # Settings (environment): IMAGE (the tag to build, default localhost/flowreid:cpu); FLOWREID_PODMAN_ROOT (podman's storage, default /var/tmp/flowreid-podman);
-# TORCH_INDEX (the wheel index torch comes from, e.g. https://download.pytorch.org/whl/cpu; default:
-# the folders and indexes pip is configured with here); DEBIAN_MIRROR (default http://deb.debian.org/debian).
+# TORCH_INDEX (the wheel index torch comes from; default: the wheel folders and file:// indexes pip is
+# configured with here, else the Dockerfile's https://download.pytorch.org/whl/cpu); DEBIAN_MIRROR (default http://deb.debian.org/debian).
 # Podman runs with runc (crun fails on hybrid cgroups), the overlay storage driver (FLOWREID_PODMAN_DRIVER=vfs
 # where overlay does not work: vfs copies the whole 1.6 GB image for every container, minutes each) and the
 # host network; containers get explicit nofile/nproc limits.
@@ -83,7 +83,12 @@ build() {
     esac
     [[ " ${mounts[*]} " == *" $path:$path:ro "* ]] || mounts+=(-v "$path:$path:ro")
   done < <(pip_sources)
-  args=(--build-arg VARIANT=cpu --build-arg "CPU_BASE=$base" --build-arg "TORCH_INDEX=${TORCH_INDEX:-}")
+  args=(--build-arg VARIANT=cpu --build-arg "CPU_BASE=$base")
+  if [[ -n "${TORCH_INDEX+set}" ]]; then
+    args+=(--build-arg "TORCH_INDEX=$TORCH_INDEX")
+  elif ((${#mounts[@]} > 0)); then
+    args+=(--build-arg "TORCH_INDEX=")  # torch too from the local folders below
+  fi  # else the Dockerfile's default: PyTorch's CPU index
   if ((${#mounts[@]} > 0)); then
     # offline: only this machine's folders and indexes; without them pip fetches PyPI's CUDA torch (gigabytes)
     conf="$context.pip.conf"
