@@ -2,6 +2,8 @@
 # flowreid: `flowprep` and `reid` in one image; run either as the command:
 #   docker build -t flowreid:gpu .                                  (CUDA; PyTorch comes with the base image)
 #   docker build --build-arg VARIANT=cpu -t flowreid:cpu .          (CPU-only PyTorch on Debian slim)
+#   (build args: GPU_BASE, CPU_BASE, TORCH_INDEX, TORCH_VERSION; pipelines/cluster/local-image.sh builds
+#   the CPU variant with podman, offline, on a base image made with debootstrap)
 #   docker run --rm --gpus all -v /srv/datasets:/data:ro -v /srv/stores:/stores flowreid:gpu \
 #       flowprep extract --dataset mars --out /stores/mars.h5
 #   docker run --rm --gpus all --shm-size 8g -v /srv/stores:/stores:ro -v /srv/runs:/runs -v /srv/weights:/weights:ro \
@@ -17,8 +19,13 @@ FROM ${GPU_BASE} AS gpu-torch
 
 FROM ${CPU_BASE} AS cpu-torch
 ARG TORCH_VERSION=2.13.0
-# the CPU wheel index holds torch and its own dependencies; everything else comes from PyPI below
-RUN pip install --no-cache-dir --index-url https://download.pytorch.org/whl/cpu "torch==${TORCH_VERSION}"
+# the CPU wheel index holds torch and its own dependencies; everything else comes from PyPI below.
+# TORCH_INDEX= (empty) takes torch from pip's own index (PyPI: the CUDA build, gigabytes) or from the
+# folders and indexes of a pip configuration mounted into the build and named by PIP_CONFIG_FILE
+# (pipelines/cluster/local-image.sh builds offline that way)
+ARG TORCH_INDEX=https://download.pytorch.org/whl/cpu
+ARG PIP_CONFIG_FILE
+RUN pip install --no-cache-dir ${TORCH_INDEX:+--index-url "$TORCH_INDEX"} "torch==${TORCH_VERSION}"
 
 FROM ${VARIANT}-torch AS runtime
 ARG VERSION=0.1.0
@@ -28,6 +35,7 @@ LABEL org.opencontainers.image.title="flowreid" \
       org.opencontainers.image.licenses="MIT"
 
 # torch is already in the base, so pip keeps it and installs only the other requirements
+ARG PIP_CONFIG_FILE
 RUN --mount=type=bind,source=.,target=/src,rw \
     pip install --no-cache-dir /src \
     && python -c "import torch, cv2, h5py, flowprep, reid"

@@ -109,3 +109,20 @@ def torch_global_state_left_as_found():
     restore_torch_global_state(before)
     changed = {name: (before[name], after[name]) for name in before if after[name] != before[name]}
     assert not changed, f"the test left torch's global settings changed (before, after): {changed}"
+
+
+def pytest_addoption(parser) -> None:
+    parser.addoption("--cluster", action="store_true",
+                     help="also run the tests marked cluster: they start SLURM daemons and build a container image "
+                          "as root, installing Debian packages if needed (.ci/run passes it)")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Tests marked ``cluster`` run only with --cluster, and only as root: elsewhere they skip, saying why."""
+    if config.getoption("--cluster") and os.geteuid() == 0:
+        return
+    reason = ("needs --cluster (starts SLURM daemons and podman as root: .ci/run passes it)"
+              if not config.getoption("--cluster") else "--cluster needs root (it starts daemons and installs packages)")
+    for item in items:
+        if "cluster" in item.keywords:
+            item.add_marker(pytest.mark.skip(reason=reason))
