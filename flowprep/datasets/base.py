@@ -7,11 +7,11 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Iterable
+from typing import ClassVar, Iterable, Sequence
 
 from flowprep.datasets.splits import NUM_SPLITS, file_source
 from flowprep.errors import DatasetError
-from flowprep.store.schema import ROLES
+from flowprep.store.schema import NO_OUTFIT, ROLES
 
 
 @dataclass(frozen=True)
@@ -19,14 +19,16 @@ class Tracklet:
     """One person's track in one camera: what the rest of the pipeline needs to know.
 
     ``name`` is unique within a dataset split and stable across runs (resume and
-    sharding key on it). ``frames`` are absolute paths in temporal order.
+    sharding key on it). ``frames`` are absolute paths in temporal order (a ``FrameList`` for the large datasets,
+    which makes each ``Path`` only when asked).
     """
 
     name: str
     pid: int
     camid: int
     role: str
-    frames: tuple[Path, ...] = field(repr=False)
+    frames: Sequence[Path] = field(repr=False)
+    outfit: int = NO_OUTFIT  # the person's outfit where the dataset says (MEVID)
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:

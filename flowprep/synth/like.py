@@ -103,6 +103,14 @@ def write_like(info: Path, out: Path, *, fraction: float, frame_size: tuple[int,
     return SynthSummary.of("mars", out, seed, cameras, shots)
 
 
+def implied_names(rows: np.ndarray) -> list[str]:
+    """The name list a MARS track-info table implies, as the release's lists hold it: row k's frames
+    are names start..end, ``<pid>C<cam>T<track>F<frame>.jpg``, tracks numbered per (person, camera)."""
+    shots = renumbered(Shot(pid, camid, 0, end - start + 1, look=0, key=row, role=None)
+                       for row, (start, end, pid, camid) in enumerate(rows.tolist()))
+    return [f"{_prefix(shot)}F{i:03d}.jpg" for shot in shots for i in range(1, shot.length + 1)]
+
+
 def _role(subset: str, pid: int, is_query: bool) -> str | None:
     """The role the MARS adapter (standard protocol) gives a row; None for junk, which it drops."""
     if pid == -1:
