@@ -36,15 +36,16 @@ class TrackRows:
 
 def tracks_from_rows(
     rows: TrackRows, names: NameColumn, *, folder_of: Callable[[int], Path], prefix_of: Callable[[str], str],
-    info_file: Path, names_file: Path, base: int,
+    info_file: Path, names_file: Path, base: int, checked: tuple[str, ...] = ("pid", "cam"),
 ) -> list[Track | None]:
     """One entry per row: its track, or None for junk (pid -1; kept so row numbers stay aligned).
 
-    Every frame's name must agree with its row on each label it spells (person, camera, outfit):
-    a frame filed under the wrong person would silently poison training. ``base`` is the index the
+    Every frame's name must agree with its row on the ``checked`` labels: a frame filed under the
+    wrong person would silently poison training. A junk row spanning no name is dropped unchecked. ``base`` is the index the
     file counts names from (MARS 1, MEVID 0), for the messages.
     """
-    bad = np.flatnonzero((rows.first < 0) | (rows.first > rows.last) | (rows.last >= len(names)))
+    empty_junk = (rows.labels["pid"] == JUNK_PID) & (rows.first > rows.last)
+    bad = np.flatnonzero(~empty_junk & ((rows.first < 0) | (rows.first > rows.last) | (rows.last >= len(names))))
     if bad.size:
         row = int(bad[0])
         raise DatasetError(f"{info_file}: row {row + 1} spans names {rows.first[row] + base}..{rows.last[row] + base}, "
@@ -52,7 +53,7 @@ def tracks_from_rows(
                            f"{names_file.name} ({len(names)} names)")
     kept = np.flatnonzero(rows.labels["pid"] != JUNK_PID)
     owner, positions = _spans(rows.first[kept], rows.last[kept])
-    _check_labels(rows, names, kept, owner, positions, info_file, folder_of, prefix_of)
+    _check_labels(rows, names, kept, owner, positions, checked, info_file, folder_of, prefix_of)
     numbers = names.fields["frame"][positions]
     rising = np.ones(len(kept), bool)
     rising[np.unique(owner[1:][(np.diff(numbers) <= 0) & (owner[1:] == owner[:-1])])] = False
@@ -82,9 +83,9 @@ def _spans(first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def _check_labels(rows: TrackRows, names: NameColumn, kept: np.ndarray, owner: np.ndarray, positions: np.ndarray,
-                  info_file: Path, folder_of: Callable[[int], Path], prefix_of: Callable[[str], str]) -> None:
-    """Refuse the first frame whose name disagrees with its row on a label both give."""
-    checked = [key for key in rows.labels if key in names.fields]
+                  checked: tuple[str, ...], info_file: Path, folder_of: Callable[[int], Path],
+                  prefix_of: Callable[[str], str]) -> None:
+    """Refuse the first frame whose name disagrees with its row on a ``checked`` label."""
     wrong = np.zeros(len(owner), bool)
     for key in checked:
         wrong |= names.fields[key][positions] != rows.labels[key][kept][owner]
