@@ -102,7 +102,8 @@ class DatasetAdapter(ABC):
     ignored (``split`` itself is ignored by fixed-split datasets, whose stores record -1).
     ``cache`` is the folder for files an adapter derives from the dataset (the MOT adapter's
     crops), kept out of the root because datasets are often mounted read-only; adapters that
-    derive nothing ignore it.
+    derive nothing ignore it. ``read_only`` (a dry run) writes nothing: such an adapter lists the
+    frames it would derive and sets ``planned_frames``.
     """
 
     name: ClassVar[str]
@@ -123,9 +124,12 @@ class DatasetAdapter(ABC):
         split: int | None = None,
         split_file: str | os.PathLike | None = None,
         cache: str | os.PathLike | None = None,
+        read_only: bool = False,
     ) -> None:
         self.root = Path(root)
         self.cache = None if cache is None else Path(cache)
+        self.read_only = read_only
+        self.planned_frames = False  # set by an adapter whose frames, read_only, are still to be derived
         if not self.has_splits and split_file is not None:
             raise DatasetError(
                 f"{split_file}: {self.name} has one fixed train/test partition; a splits file does not apply"

@@ -42,8 +42,9 @@ class Survey:
         return lines
 
 
-def survey(tracklets: Sequence[Tracklet]) -> Survey:
-    """Per-role counts and problems of the adapter's tracklets; reads folder listings, no frame."""
+def survey(tracklets: Sequence[Tracklet], check_frames: bool = True) -> Survey:
+    """Per-role counts and problems of the adapter's tracklets; reads folder listings, no frame
+    (``check_frames`` False: the frames are still to be derived, so none is looked for)."""
     counts = {}
     for role in ROLES:
         mine = [t for t in tracklets if t.role == role]
@@ -51,7 +52,7 @@ def survey(tracklets: Sequence[Tracklet]) -> Survey:
     roles = np.array([t.role for t in tracklets])
     query, gallery = np.flatnonzero(roles == "query"), np.flatnonzero(roles == "gallery")
     problems = [f"no {role} tracklets" for role, count in counts.items() if count.tracklets == 0]
-    problems += _missing_frames(tracklets) + _unmatched_queries(tracklets)
+    problems += (_missing_frames(tracklets) if check_frames else []) + _unmatched_queries(tracklets)
     return Survey(counts, len(protocol_gallery(query, gallery, "matlab")), tuple(problems))
 
 

@@ -21,7 +21,7 @@ from flowprep.store.reader import StoreReader
 from flowprep.store.records import EncodedTracklet, StoreMeta
 from flowprep.store.schema import (FRAME_DTYPES, FRAME_FIELDS, HDF5_FORMAT, ROLE_CODE, SCHEMA_VERSION, STR,
                                    TRACKLET_DTYPES, TRACKLET_FIELDS, frame_checksum)
-from flowreid.atomic import publish, remove_quietly, temporary_sibling
+from flowreid.atomic import claim_temporary, publish, remove_quietly
 from flowreid.killpoints import kill_point
 
 # h5py reports a failed write (a full disk) as OSError, or as RuntimeError when it surfaces while closing
@@ -76,7 +76,7 @@ class StoreWriter:
     def __init__(self, path: str | os.PathLike, meta: StoreMeta):
         self.path = Path(path)
         self.meta = meta
-        self._tmp = temporary_sibling(self.path)
+        self._tmp = claim_temporary(self.path)
         self._frames: dict[str, list[np.ndarray]] = {key: [] for key in FRAME_FIELDS}  # a block per tracklet or store
         self._frame_count = 0
         self._tracklets: dict[str, list] = {key: [] for key in TRACKLET_FIELDS}
