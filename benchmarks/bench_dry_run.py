@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-RUN = "from flowprep.cli import main; main()"
+RUN = "import flowprep; print(flowprep.__file__, flush=True); from flowprep.cli import main; main()"
 HERE = Path(__file__).resolve().parents[1]
 
 
@@ -47,12 +47,16 @@ def measure(code: Path, root: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(code)}
     command = [sys.executable, "-c", RUN, "extract", "--dataset", "mars", "--root", str(root), "--dry-run"]
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output = process.stdout.read()
+    # run outside any checkout: python -c puts the working folder ahead of PYTHONPATH
+    process = subprocess.Popen(command, env=env, cwd=root.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    imported, _, output = process.stdout.read().partition("\n")
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{code}: dry run failed:\n{output}")
+    if not Path(imported).is_relative_to(code):
+        raise SystemExit(f"{code}: the run imported {imported} instead")
     return {"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_rss_mb": usage.ru_maxrss / 1024,
             "report": output}
 
