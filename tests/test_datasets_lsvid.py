@@ -15,16 +15,13 @@ import pytest
 from flowprep.datasets import load_tracklets
 from flowprep.extract import ExtractOptions, extract
 from flowprep.store import open_store
-from flowprep.synth import write_dataset
 from flowprep.synth.matlab import save_mat73
-from helpers_datasets import raises_one_line
+from helpers_datasets import raises_one_line, synthetic_root
 
 
 @pytest.fixture(scope="module")
 def lsvid(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("lsvid") / "lsvid"
-    write_dataset("lsvid", root, identities=6, cameras=4, seed=5)
-    return root
+    return synthetic_root(tmp_path_factory, "lsvid", seed=5)
 
 
 def public_reader_counts(root: Path) -> Counter:

@@ -14,8 +14,7 @@ import torch
 from flowprep.datasets import load_tracklets
 from flowprep.extract import ExtractOptions, extract
 from flowprep.store import open_store
-from flowprep.synth import write_dataset
-from helpers_datasets import raises_one_line
+from helpers_datasets import raises_one_line, synthetic_root
 from reid.engine.evaluation import evaluate_model
 from reid.metrics import evaluate
 from reid.models import build_model
@@ -24,9 +23,7 @@ from reid.report import format_table
 
 @pytest.fixture(scope="module")
 def mevid(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("mevid") / "mevid"
-    write_dataset("mevid", root, identities=6, cameras=4, seed=3)
-    return root
+    return synthetic_root(tmp_path_factory, "mevid", seed=3)
 
 
 def authors_reader_counts(root: Path) -> Counter:
