@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from click.testing import CliRunner
 
+from flowprep.cli import cli
 from flowprep.datasets import load_tracklets
 from flowprep.extract import ExtractOptions, extract
 from flowprep.store import open_store
@@ -136,3 +138,31 @@ def test_clothes_conditions_count_only_their_outfits_as_matches() -> None:
     assert everything.cmc[0] == 1 and everything.mAP == pytest.approx((1 + 2 / 3) / 2)
     assert same.cmc[0] == 0 and same.cmc[1] == 1 and same.mAP == pytest.approx(1 / 2)  # the changed outfit is dropped
     assert changed.cmc[0] == 1 and changed.mAP == pytest.approx(1.0)
+
+
+def structure(root: Path) -> Counter:
+    return Counter((t.role, t.pid, t.outfit, t.camid, len(t.frames)) for t in load_tracklets("mevid", root))
+
+
+def test_synth_like_copies_an_annotation_folders_structure(mevid: Path, tmp_path: Path) -> None:
+    annotation = tmp_path / "annotation"
+    annotation.mkdir()
+    for name in ("track_train_info.txt", "track_test_info.txt", "query_IDX.txt"):
+        shutil.copy(mevid / name, annotation / name)
+    rows = np.loadtxt(annotation / "track_test_info.txt")
+    end = rows[:, 1].max()
+    np.savetxt(annotation / "track_test_info.txt",  # a junk row and an empty row, both dropped by the adapter
+               np.vstack([rows, [end + 1, end + 3, -1, 1, rows[0, 4]], [end + 4, end + 3, 1, 1, rows[0, 4]]]))
+    out = tmp_path / "like"
+    result = CliRunner().invoke(cli, ["synth", "--layout", "mevid", "--like", str(annotation), "--out", str(out),
+                                      "--frame-size", "32x16"])
+    assert result.exit_code == 0, result.output
+    assert structure(out) == structure(mevid)
+    half = tmp_path / "half"
+    assert CliRunner().invoke(cli, ["synth", "--layout", "mevid", "--like", str(annotation), "--out", str(half),
+                                    "--frame-size", "32x16", "--fraction", "0.5"]).exit_code == 0
+    kept = structure(half)
+    whole = structure(mevid)
+    pids = {key[1] for key in kept}
+    assert 0 < len(pids) < len({key[1] for key in whole})
+    assert kept == Counter({key: n for key, n in whole.items() if key[1] in pids})  # whole persons kept

@@ -25,7 +25,7 @@ FIRST_CAMERA = 300  # MEVID's cameras are numbered like 330 or 507
 
 
 def _prefix(shot: Shot) -> str:
-    return f"{shot.pid:04d}O{shot.outfit:03d}C{shot.camid:03d}T{shot.number:03d}"
+    return f"{max(shot.pid, 0):04d}O{max(shot.outfit, 0):03d}C{shot.camid:03d}T{shot.number:03d}"
 
 
 def write(out: Path, spec: LayoutSpec, *, identities: int, cameras: int, seed: int) -> list[Shot]:
@@ -46,24 +46,28 @@ def write(out: Path, spec: LayoutSpec, *, identities: int, cameras: int, seed: i
     studio = Studio(seed, looks, spec.frame_size)
     first_frame = stream(seed, NAMES_STREAM).integers(0, 90_000, len(shots))
     start_of = dict(zip((shot.key for shot in shots), first_frame.tolist()))
-    _write_subset(out, "train", [s for s in shots if s.role == "train"], studio, start_of)
-    test_rows = _write_subset(out, "test", [s for s in shots if s.role != "train"], studio, start_of)
+    write_tables(out, "train", [s for s in shots if s.role == "train"], studio, start_of)
+    test_rows = write_tables(out, "test", [s for s in shots if s.role != "train"], studio, start_of)
     query_idx = [row for row, shot in enumerate(test_rows) if shot.role == "query"]
     np.savetxt(out / "query_IDX.txt", np.array(query_idx, dtype=np.float64))
     return shots
 
 
-def _write_subset(out: Path, subset: str, shots: list[Shot], studio: Studio, start_of: dict[int, int]) -> list[Shot]:
-    """Frames, the name list and track info rows, tracklets in name order; returns the shots in row order."""
-    shots = sorted(shots, key=_prefix)
+def write_tables(out: Path, subset: str, shots: list[Shot], renderer, start_of: dict[int, int], *,
+                 in_name_order: bool = True) -> list[Shot]:
+    """Frames, the name list and track info rows (tracklets in name order, or as given); returns the
+    shots in row order. A junk row (pid -1) is written under person 0000, whose name the adapter
+    never checks; a row of no frame spans no name."""
+    shots = sorted(shots, key=_prefix) if in_name_order else shots
     names: list[str] = []
     rows = []
     for shot in shots:
         first = start_of[shot.key]
-        frame_names = [f"{_prefix(shot)}F{first + i:05d}.jpg" for i in range(shot.length)]
-        studio.write(shot, [out / f"bbox_{subset}" / f"{shot.pid:04d}" / name for name in frame_names])
+        frame_names = [f"{_prefix(shot)}F{first + i:05d}.jpg" for i in range(max(0, shot.length))]
+        renderer.write(shot, [out / f"bbox_{subset}" / f"{max(shot.pid, 0):04d}" / name for name in frame_names])
         rows.append([len(names), len(names) + len(frame_names) - 1, shot.pid, shot.outfit, shot.camid])
         names.extend(frame_names)
+    out.mkdir(parents=True, exist_ok=True)
     (out / f"{subset}_name.txt").write_text("".join(f"{name}\n" for name in names))
     np.savetxt(out / f"track_{subset}_info.txt", np.array(rows, dtype=np.float64).reshape(-1, 5))
     return shots
