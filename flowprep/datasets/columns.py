@@ -81,6 +81,11 @@ def _lines(path: Path) -> np.ndarray:
         data = np.fromfile(path, dtype=np.uint8)
     except OSError as exc:
         raise DatasetError(f"{path}: cannot read name list ({exc.strerror or exc})") from None
+    if (data >= 0x80).any():  # not ASCII: must still be UTF-8 text
+        try:
+            data.tobytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise DatasetError(f"{path}: cannot read name list (UnicodeDecodeError)") from None
     if data.size and data[-1] != NEWLINE:
         data = np.append(data, np.uint8(NEWLINE))
     ends = np.flatnonzero(data == NEWLINE)
