@@ -12,6 +12,7 @@ from typing import ClassVar, Iterable, Sequence
 from flowprep.datasets.splits import NUM_SPLITS, file_source
 from flowprep.errors import DatasetError
 from flowprep.store.schema import NO_OUTFIT, ROLES
+from flowreid.memory import release_free_memory
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,12 @@ def ordered_frames(tracklet: str, frames: Iterable[FrameName], *, pid: int, cami
 
 
 def in_role_order(tracklets: Iterable[Tracklet]) -> list[Tracklet]:
-    """Train, then query, then gallery; the adapter's own order within each role (the sort is stable)."""
-    return sorted(tracklets, key=lambda tracklet: ROLES.index(tracklet.role))
+    """Train, then query, then gallery; the adapter's own order within each role (the sort is stable).
+
+    The adapters' last step, so it also gives the pages of their per-frame temporaries back."""
+    ordered = sorted(tracklets, key=lambda tracklet: ROLES.index(tracklet.role))
+    release_free_memory()
+    return ordered
 
 
 class DatasetAdapter(ABC):

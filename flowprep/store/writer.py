@@ -23,6 +23,7 @@ from flowprep.store.schema import (FRAME_DTYPES, FRAME_FIELDS, HDF5_FORMAT, ROLE
                                    TRACKLET_DTYPES, TRACKLET_FIELDS, frame_checksum)
 from flowreid.atomic import claim_temporary, publish, remove_quietly
 from flowreid.killpoints import kill_point
+from flowreid.memory import release_free_memory
 
 # h5py reports a failed write (a full disk) as OSError, or as RuntimeError when it surfaces while closing
 WRITE_ERRORS = (OSError, RuntimeError)
@@ -46,7 +47,9 @@ def fixed_text(values: Sequence[str]) -> np.ndarray:
 
 def fixed_bytes(names: np.ndarray) -> np.ndarray:
     """A column of UTF-8 bytes (NumPy ``S``) as ``fixed_text`` would store it, with no Python object per entry."""
-    return names.astype(h5py.string_dtype("utf-8", max(1, names.dtype.itemsize)))
+    if names.dtype.itemsize == 0:
+        return names.astype(h5py.string_dtype("utf-8", 1))
+    return names.view(h5py.string_dtype("utf-8", names.dtype.itemsize))  # a view: no copy of the column
 
 
 def meta_attrs(meta: StoreMeta) -> dict:
@@ -175,6 +178,7 @@ class StoreWriter:
                 del blocks
                 frames.create_dataset(key, data=data, dtype=data.dtype)
                 del data
+                release_free_memory()
             tracklets = f.create_group("tracklets")
             for key, values in self._tracklets.items():
                 dtype = TRACKLET_DTYPES[key]
