@@ -26,13 +26,13 @@ WEIGHT_FILE_KEYS = ("weights", "weights_sha256")  # what extraction records of a
 
 
 def encode_tracklet(codec: FrameCodec, frames: LoadedFrames, flow, *, name: str, order: int, pid: int, camid: int,
-                    role: str) -> EncodedTracklet:
+                    role: str, outfit: int = -1) -> EncodedTracklet:
     """A tracklet's frames and flow as the store holds them (source JPEGs of the stored size kept as they are)."""
     return EncodedTracklet(
         name=name, order=order, pid=pid, camid=camid, role=role, frame_names=frames.names,
         images=[kept or codec.encode_image(image) for image, kept in zip(frames.frames, frames.jpeg_files)],
         flows=[codec.encode_flow(f) for f in flow],
-        skipped=frames.skipped,
+        skipped=frames.skipped, outfit=outfit,
     )
 
 

@@ -81,7 +81,8 @@ def _load_chunk(chunk: Chunk, codec: FrameCodec) -> list[LoadedFrames]:
 
 
 def _encode_chunk(chunk: Chunk, loaded: list[LoadedFrames], flows: list, codec: FrameCodec) -> list[EncodedTracklet]:
-    return [encode_tracklet(codec, frames, flow, name=t.name, order=order, pid=t.pid, camid=t.camid, role=t.role)
+    return [encode_tracklet(codec, frames, flow, name=t.name, order=order, pid=t.pid, camid=t.camid, role=t.role,
+                            outfit=t.outfit)
             for (order, t), frames, flow in zip(chunk, loaded, flows)]
 
 

@@ -109,8 +109,8 @@ class FeatureExtractor:
     """Embeddings from a ``reid train`` checkpoint, for one tracklet or a whole store.
 
     ``seq_len`` defaults to the training clip length. ``flow_weights`` is the LiteFlowNet file when
-    the store's flow is liteflownet (else it is looked up by its recorded name in ``$FLOWPREP_WEIGHTS``,
-    ``$REID_WEIGHTS`` or ``./weights``, and its SHA-256 must match the one the store recorded).
+    the store's flow is liteflownet (else the file of the store's recorded name in ``$REID_WEIGHTS`` or
+    ``./weights``, else the file ``$FLOWPREP_WEIGHTS`` names; its SHA-256 must match the store's record).
     """
 
     def __init__(self, checkpoint: str | os.PathLike, device: str | torch.device = "auto", *,

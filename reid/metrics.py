@@ -11,6 +11,9 @@ Protocol, for each query:
     valid query has a true match somewhere in its ranking);
   * AP is the mean, over all true matches of the whole filtered ranking, of the
     precision at that match's rank;
+  * with outfits (MEVID), ``clothes="same"`` also removes the query person's entries in other
+    outfits and ``clothes="changed"`` those in the query's outfit, so that the true matches are the
+    same-outfit or the changed-outfit ones (the MEVID authors' ``evaluate_clothes``, SC and CC);
   * INP (Ye et al., "Deep Learning for Person Re-identification: A Survey and Outlook")
     is (number of true matches) / (rank of the last true match).
 
@@ -64,10 +67,18 @@ def evaluate_rank(
     return result.cmc, result.mAP
 
 
+CLOTHES = ("all", "same", "changed")
+
+
 def evaluate(
-    distmat: Any, q_pids: Any, g_pids: Any, q_camids: Any, g_camids: Any, max_rank: int = 50
+    distmat: Any, q_pids: Any, g_pids: Any, q_camids: Any, g_camids: Any, max_rank: int = 50,
+    *, outfits: tuple[Any, Any] | None = None, clothes: str = "all",
 ) -> RankResult:
-    """CMC, mAP and mINP of a (num_query x num_gallery) distance matrix (numpy or torch, any device)."""
+    """CMC, mAP and mINP of a (num_query x num_gallery) distance matrix (numpy or torch, any device);
+    ``outfits`` (query, gallery) with ``clothes`` "same" or "changed" score one clothes condition."""
+    if clothes not in CLOTHES or (clothes != "all" and outfits is None):
+        raise ReidError(f"clothes must be one of {', '.join(CLOTHES)}, and 'same'/'changed' need outfits; "
+                        f"got {clothes!r}")
     if not isinstance(max_rank, (int, np.integer)) or max_rank < 1:
         raise ReidError(f"max_rank must be a positive integer, got {max_rank!r}")
     distances = _as_tensor(distmat, "distance matrix")
@@ -81,11 +92,17 @@ def evaluate(
     q_camids = _labels(q_camids, "query camids", num_query, device)
     g_pids = _labels(g_pids, "gallery pids", num_gallery, device)
     g_camids = _labels(g_camids, "gallery camids", num_gallery, device)
+    if clothes != "all":
+        q_outfits = _labels(outfits[0], "query outfits", num_query, device)
+        g_outfits = _labels(outfits[1], "gallery outfits", num_gallery, device)
+        q_camids = torch.stack([q_camids, q_outfits], dim=1)
+        g_camids = torch.stack([g_camids, g_outfits], dim=1)
 
     rows = max(1, CHUNK_ELEMENTS // max(1, num_gallery))
     with one_thread_on_cpu(device):
         chunks = [
-            _chunk_stats(distances[s : s + rows], q_pids[s : s + rows], q_camids[s : s + rows], g_pids, g_camids)
+            _chunk_stats(distances[s : s + rows], q_pids[s : s + rows], q_camids[s : s + rows], g_pids, g_camids,
+                         clothes)
             for s in range(0, num_query, rows)
         ]
     num_matches = np.concatenate([c.num_matches for c in chunks]) if chunks else np.zeros(0, np.int64)
@@ -103,12 +120,19 @@ def evaluate(
 
 
 def _chunk_stats(
-    distances: Tensor, q_pids: Tensor, q_camids: Tensor, g_pids: Tensor, g_camids: Tensor
+    distances: Tensor, q_pids: Tensor, q_camids: Tensor, g_pids: Tensor, g_camids: Tensor, clothes: str = "all"
 ) -> _QueryStats:
-    """Rank one chunk of queries at once and reduce each ranking to its true-match ranks."""
+    """Rank one chunk of queries at once and reduce each ranking to its true-match ranks.
+
+    For a clothes condition the camera columns are (camera, outfit) pairs."""
     order = _stable_order(distances)
     same_pid = q_pids.unsqueeze(1) == g_pids.unsqueeze(0)
-    junk = same_pid & (q_camids.unsqueeze(1) == g_camids.unsqueeze(0))
+    if clothes == "all":
+        junk = same_pid & (q_camids.unsqueeze(1) == g_camids.unsqueeze(0))
+    else:
+        same = q_camids.unsqueeze(1) == g_camids.unsqueeze(0)
+        condition = same[..., 1] if clothes == "same" else ~same[..., 1]  # the outfits this score counts
+        junk = same_pid & (same[..., 0] | ~condition)
     same_pid = same_pid.gather(1, order)
     junk = junk.gather(1, order)
     kept = ~junk

@@ -23,6 +23,9 @@ def format_table(evaluation: Evaluation, title: str = "") -> str:
     lines.append(f"{'metric':<8} {'model':>7} {'chance':>7}   "
                  f"({evaluation.protocol} protocol, {evaluation.result.num_valid_queries} queries)")
     lines += [f"{name:<8} {100 * scores[key]:>6.1f}% {100 * chance[key]:>6.1f}%" for name, key in ROWS]
+    for condition, result in evaluation.clothes.items():
+        lines.append(f"{condition + ' outfit':<15} " + ("no query has such a match" if result is None else
+                     f"rank-1 {100 * result.cmc[0]:.1f}%  mAP {100 * result.mAP:.1f}%  ({result.num_valid_queries} queries)"))
     return "\n".join(lines)
 
 

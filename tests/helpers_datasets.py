@@ -69,3 +69,12 @@ def assert_mat_file_refused(path: Path, contents: dict, dataset: str, root: Path
     with raises_one_line(message) as info:
         load_tracklets(dataset, root)
     assert str(path) in str(info.value)
+
+
+def synthetic_root(tmp_path_factory, layout: str, seed: int) -> Path:
+    """A small synthetic dataset (6 identities, 4 cameras) in ``layout``'s official layout."""
+    from flowprep.synth import write_dataset
+
+    root = tmp_path_factory.mktemp(layout) / layout
+    write_dataset(layout, root, identities=6, cameras=4, seed=seed)
+    return root

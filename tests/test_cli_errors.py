@@ -104,7 +104,7 @@ BAD_INPUTS = {
         flowprep_main, ["extract", "--dataset", "mars", "--root", m, "--flow", "raft"],
         ["--flow", "'raft'", "'dis', 'farneback', 'liteflownet'"]),
     "unknown dataset lists the datasets": lambda t, ro, s, c, m, sh: (
-        flowprep_main, ["extract", "--dataset", "market"], ["--dataset", "'duke', 'ilidsvid', 'mars', 'mot', 'prid'"]),
+        flowprep_main, ["extract", "--dataset", "market"], ["--dataset", "'duke', 'ilidsvid', 'lsvid', 'mars', 'mevid', 'mot', 'prid'"]),
     "missing root names --root and $REID_DATA": lambda t, ro, s, c, m, sh: (
         flowprep_main, ["extract", "--dataset", "mars", "--root", t / "nowhere"], [t / "nowhere", "--root", "$REID_DATA"]),
     "export size spelled HxW": lambda t, ro, s, c, m, sh: (

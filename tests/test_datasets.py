@@ -25,8 +25,8 @@ def test_every_adapter_names_a_missing_root_and_its_layout(tmp_path: Path, name:
 
 
 def test_registry_names_and_unknown_dataset() -> None:
-    assert set(DATASETS) == {"mars", "duke", "ilidsvid", "prid", "mot"}
-    with raises_one_line("unknown dataset 'market'; known: duke, ilidsvid, mars, mot, prid"):
+    assert set(DATASETS) == {"mars", "duke", "ilidsvid", "prid", "mot", "lsvid", "mevid"}
+    with raises_one_line("unknown dataset 'market'; known: duke, ilidsvid, lsvid, mars, mevid, mot, prid"):
         load_tracklets("market", Path("."))
 
 

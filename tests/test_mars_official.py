@@ -20,24 +20,13 @@ import scipy.io
 from flowprep.datasets import load_tracklets
 from flowprep.datasets.survey import RoleCount, survey
 from flowprep.store import TrackletIndex
+from flowprep.synth.like import implied_names
 from reid.engine.evaluation import QueryGallery
 
 OFFICIAL = Path(__file__).resolve().parents[1] / ".." / "shared" / "real" / "mars-info"
 pytestmark = pytest.mark.skipif(
     not OFFICIAL.is_dir(), reason="../shared/real/mars-info is absent (not in a user's clone)"
 )
-
-
-def implied_names(rows: np.ndarray) -> list[str]:
-    """The name list a tracks file implies: each row's frames, tracks numbered per (pid, camera)."""
-    tracks: Counter[tuple[int, int]] = Counter()
-    names = []
-    for start, end, pid, camid in rows.tolist():
-        assert start == len(names) + 1  # rows cover the list in order, as in the release
-        tracks[pid, camid] += 1
-        prefix = f"{'00-1' if pid == -1 else f'{pid:04d}'}C{camid}T{tracks[pid, camid]:04d}"
-        names += [f"{prefix}F{frame:03d}.jpg" for frame in range(1, end - start + 2)]
-    return names
 
 
 @pytest.fixture(scope="module")

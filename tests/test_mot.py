@@ -195,3 +195,17 @@ def test_the_cache_flag_chooses_the_crop_folder(read_only_root, tmp_path):
     assert extract_mot(root, tmp_path / "out" / "mot.h5", "--cache", str(tmp_path / "crops")).exit_code == 0
     assert (tmp_path / "crops" / "seq" / "manifest.json").is_file()
     assert not (tmp_path / "out" / "mot.cache").exists()
+
+
+def test_a_dry_run_writes_nothing_and_counts_what_the_extraction_would_crop(tmp_path, monkeypatch):
+    root = tmp_path / "root"
+    write_sequence(root, "cam_a", "1,7,11,21,10,20\n2,7,31,51,20,20\n3,7,1,1,2,2\n2,9,5,5,8,8\n")
+    monkeypatch.chdir(tmp_path)  # where the default cache, mot.cache/, would go
+    before = snapshot(tmp_path)
+    output = flowprep("extract", "--dataset", "mot", "--root", str(root), "--dry-run")
+    assert snapshot(tmp_path) == before
+    assert "crops are made by the extraction, into mot.cache (nothing written now)" in output
+    assert ["gallery", "2", "2", "3"] in [line.split() for line in output.splitlines()]  # frame 3's 2x2 box dropped, as extraction does
+    assert "not on disk" not in output
+    crops = load_tracklets("mot", root, cache=tmp_path / "made")  # and a real extraction's adapter agrees
+    assert sum(len(t.frames) for t in crops) == 3

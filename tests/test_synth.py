@@ -20,8 +20,8 @@ from flowprep.synth import LAYOUTS, write_dataset
 from flowprep.synth.figure import Placement, draw_walker
 from flowprep.synth.identity import sample_identities
 
-TINY = {"mars": 3, "duke": 3, "ilidsvid": 2, "prid": 2}  # cameras for a 6-identity set
-EXTENSIONS = {"mars": ".jpg", "duke": ".jpg", "ilidsvid": ".png", "prid": ".png"}
+TINY = {"mars": 3, "duke": 3, "ilidsvid": 2, "prid": 2, "lsvid": 3, "mevid": 3}  # cameras for a 6-identity set
+EXTENSIONS = {"mars": ".jpg", "duke": ".jpg", "ilidsvid": ".png", "prid": ".png", "lsvid": ".jpg", "mevid": ".jpg"}
 
 
 def files_under(root: Path) -> dict[str, bytes]:
@@ -49,7 +49,7 @@ def test_adapter_reads_back_what_the_writer_intended(written) -> None:
     assert len({t.name for t in tracklets}) == len(tracklets)
     images = [p for p in out.rglob("*") if p.suffix == EXTENSIONS[layout]]
     assert len(images) == summary.files
-    dropped_on_disk = layout in ("mars", "prid")  # junk / single-camera persons: written, not read back
+    dropped_on_disk = layout in ("mars", "prid", "lsvid")  # junk / single-camera persons: written, not read back
     assert (summary.files > summary.frames) if dropped_on_disk else (summary.files == summary.frames)
 
 
@@ -81,6 +81,9 @@ REAL_NAMES = {
     "duke": (r"\d{4}", r"\d{4}_C\d_F\d{4}_X\d{5}\.jpg"),  # train/0001/0001/0001_C6_F0099_X30823.jpg
     "ilidsvid": (r"person\d{3}", r"cam[12]_person\d{3}_\d{5}\.png"),  # cam1/person001/cam1_person001_00317.png
     "prid": (r"person_\d{4}", r"\d{4}\.png"),  # cam_a/person_0001/0001.png
+    # the public readers' needs: four "_" fields, the camera third (tracklet_train/0001/<track>_<frame>_<cam>_<n>.jpg)
+    "lsvid": (r"\d{4}", r"[^_/]+_\d+_\d{2}_[^_/]+\.jpg"),
+    "mevid": (r"\d{4}", r"\d{4}O\d{3}C\d{3}T\d{3}F\d{5}\.jpg"),  # bbox_train/0201/0201O003C330T004F00192.jpg
 }
 
 
@@ -92,7 +95,7 @@ def test_frames_carry_the_real_releases_names(written) -> None:
     for image in images:
         assert folder.fullmatch(image.parent.name if layout != "duke" else image.parent.parent.name), image
         assert file.fullmatch(image.name), image
-    if layout in ("duke", "ilidsvid"):  # the person in the name is the person folder
+    if layout in ("duke", "ilidsvid", "mevid"):  # the person in the name is the person folder
         for image in images:
             assert re.search(r"\d{3,4}", image.name).group() in str(image.parent.relative_to(out))
 
@@ -124,6 +127,7 @@ def test_mars_metadata_has_the_release_variables_and_junk_on_disk(tmp_path: Path
     test_info = scipy.io.loadmat(info / "tracks_test_info.mat")["track_test_info"]
     query_idx = scipy.io.loadmat(info / "query_IDX.mat")["query_IDX"]
     assert test_info.shape[1] == 4 and query_idx.shape == (1, summary.tracklets["query"])
+    assert (test_info.dtype, query_idx.dtype) == (np.int32, np.uint16)  # the release's types
     assert {-1, 0} <= set(test_info[:, 2].astype(int).tolist())
     assert any((tmp_path / "m" / subset / "00-1").is_dir() for subset in ("bbox_train", "bbox_test"))
     assert summary.junk >= 2 and summary.distractors >= 1

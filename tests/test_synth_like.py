@@ -8,11 +8,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+import scipy.io
 from click.testing import CliRunner
 
 from flowprep.cli import cli
 from flowprep.datasets import load_tracklets
 from flowprep.errors import DatasetError
+from flowprep.synth import write_dataset
 from flowprep.synth.like import MarsStructure, write_like
 from flowprep.synth.matlab import save_mat
 
@@ -62,6 +64,33 @@ def test_the_adapter_reads_back_the_info_folders_structure(tmp_path: Path) -> No
     assert (out / "bbox_train" / "0001" / "0001C2T0001F120.jpg").is_file()
     frame = cv2.imread(str(out / "bbox_test" / "0000" / "0000C5T0001F001.jpg"))
     assert frame.shape == (32, 16, 3)
+    assert {key: value.dtype for key, value in mat_variables(out / "info").items()} == {
+        "track_train_info": np.int32, "track_test_info": np.int32, "query_IDX": np.uint16}
+
+
+def mat_variables(info: Path) -> dict[str, np.ndarray]:
+    """The variables of a MARS info folder's three .mat files."""
+    variables = {}
+    for name in ("tracks_train_info.mat", "tracks_test_info.mat", "query_IDX.mat"):
+        variables.update({k: v for k, v in scipy.io.loadmat(info / name).items() if not k.startswith("__")})
+    return variables
+
+
+def test_synthetic_info_files_hold_what_the_real_ones_hold(tmp_path: Path) -> None:
+    """Same variables, types, MATLAB format and shape structure ((N, 4) rows, one row of queries) as the
+    release's files, both for a drawn MARS and for one --like the real folder."""
+    if not REAL_INFO.is_dir():
+        pytest.skip("../shared/real/mars-info is not mounted")
+    real = mat_variables(REAL_INFO)
+    write_dataset("mars", tmp_path / "drawn", identities=6, cameras=3, seed=0)
+    write_like(REAL_INFO, tmp_path / "like", fraction=1 / 64, frame_size=(16, 8), seed=0)
+    for root in (tmp_path / "drawn", tmp_path / "like"):
+        synthetic = mat_variables(root / "info")
+        assert {k: v.dtype for k, v in synthetic.items()} == {k: v.dtype for k, v in real.items()}
+        assert {k: (v.ndim, v.shape[1] if k != "query_IDX" else v.shape[0]) for k, v in synthetic.items()} == {
+            k: (v.ndim, v.shape[1] if k != "query_IDX" else v.shape[0]) for k, v in real.items()}
+        for name in ("tracks_train_info.mat", "query_IDX.mat"):
+            assert (root / "info" / name).read_bytes()[:19] == (REAL_INFO / name).read_bytes()[:19]  # MATLAB 5.0
 
 
 def test_same_seed_same_bytes(tmp_path: Path) -> None:

@@ -70,8 +70,11 @@ def _store_path(out: Path | None, dataset: type[DatasetAdapter], split: int | No
 def _dry_run(adapter: DatasetAdapter) -> None:
     from flowprep.datasets.survey import survey
 
-    report = survey(adapter.tracklets())
+    tracklets = adapter.tracklets()
+    report = survey(tracklets, check_frames=not adapter.planned_frames)
     click.echo(f"{adapter.root}: {adapter.name}, dry run (layout and metadata only, no frame read)")
+    if adapter.planned_frames:
+        click.echo(f"crops are made by the extraction, into {adapter.cache} (nothing written now)")
     if adapter.has_splits:
         click.echo(adapter.split_note())
     for line in report.lines():
@@ -144,7 +147,7 @@ def command(dataset, root, out, flow, weights, device, workers, size, flow_codec
     parsed_shard = Shard.parse(shard)
     store = _store_path(out, DATASETS[dataset], split, parsed_shard)
     cache = cache or default_cache(store)
-    adapter = open_dataset(dataset, data_root, split=split, split_file=split_file, cache=cache)
+    adapter = open_dataset(dataset, data_root, split=split, split_file=split_file, cache=cache, read_only=dry_run)
     if dry_run:
         _dry_run(adapter)
         return

@@ -31,8 +31,9 @@ _DEFAULTS = "; ".join(f"{spec.name}: {spec.identities} identities, {spec.cameras
               help="duke only: frame names as the release is distributed today (current, 0001_C6_F0001_X30823.jpg, "
                    "the default) or as older copies have them (older, 0001C6F0001X30823.jpg).")
 @click.option("--like", "like", type=click.Path(path_type=Path), default=None, metavar="INFO_DIR",
-              help="mars only: copy the tracklet structure (identities, cameras, lengths, junk, distractors, "
-                   "queries) of an official MARS info/ folder, drawn by a fast renderer for scale tests.")
+              help="mars: copy the tracklet structure (identities, cameras, lengths, junk, distractors, "
+                   "queries) of an official MARS info/ folder; mevid: of an official annotation folder "
+                   "(track_*_info.txt, query_IDX.txt; outfits too). Drawn by a fast renderer, for scale tests.")
 @click.option("--fraction", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
               help="With --like: keep this random fraction of the identities and of the junk/distractor tracklets.")
 @click.option("--frame-size", default="256x128", show_default=True, help="With --like: written frame size HxW.")
@@ -61,11 +62,15 @@ def command(layout: str, out: Path, identities: int | None, cameras: int | None,
 
 def _write_like(layout: str, out: Path, like: Path, identities: int | None, cameras: int | None, fraction: float,
                 frame_size: str, seed: int):
-    from flowprep.synth.like import write_like
     from flowreid.options import parse_size
 
-    if layout != "mars":
-        raise click.UsageError("--like reads an official MARS info/ folder: use it with --layout mars")
+    if layout == "mars":
+        from flowprep.synth.like import write_like
+    elif layout == "mevid":
+        from flowprep.synth.like_mevid import write_like
+    else:
+        raise click.UsageError("--like copies an official MARS info/ folder or MEVID annotation folder: use it "
+                               "with --layout mars or mevid (the other layouts' metadata holds no tracklet lengths)")
     if identities is not None or cameras is not None:
         raise click.UsageError("--like takes identities and cameras from INFO_DIR; drop --identities/--cameras")
     return write_like(like, out, fraction=fraction, frame_size=parse_size(frame_size, "--frame-size"), seed=seed)

@@ -19,15 +19,16 @@ DATASETS: Registry[type[DatasetAdapter]] = Registry("dataset", "flowprep.dataset
 
 def open_dataset(
     name: str, root: str | os.PathLike, *, split: int | None = None, split_file: str | os.PathLike | None = None,
-    cache: str | os.PathLike | None = None,
+    cache: str | os.PathLike | None = None, read_only: bool = False,
 ) -> DatasetAdapter:
     """The adapter of dataset ``name`` under ``root``.
 
     ``split`` (0..9, default 0) selects the iLIDS-VID/PRID2011 split, from ``split_file`` or the
     split file found in the root; the other datasets have one fixed partition and ignore it.
-    ``cache``: the folder for what the adapter derives from the dataset (MOT crops), outside the root.
+    ``cache``: the folder for what the adapter derives from the dataset (MOT crops), outside the root;
+    ``read_only``: derive nothing (a dry run).
     """
-    return DATASETS.get(name)(Path(root), split=split, split_file=split_file, cache=cache)
+    return DATASETS.get(name)(Path(root), split=split, split_file=split_file, cache=cache, read_only=read_only)
 
 
 def load_tracklets(

@@ -7,11 +7,12 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Iterable
+from typing import ClassVar, Iterable, Sequence
 
 from flowprep.datasets.splits import NUM_SPLITS, file_source
 from flowprep.errors import DatasetError
-from flowprep.store.schema import ROLES
+from flowprep.store.schema import NO_OUTFIT, ROLES
+from flowreid.memory import release_free_memory
 
 
 @dataclass(frozen=True)
@@ -19,14 +20,16 @@ class Tracklet:
     """One person's track in one camera: what the rest of the pipeline needs to know.
 
     ``name`` is unique within a dataset split and stable across runs (resume and
-    sharding key on it). ``frames`` are absolute paths in temporal order.
+    sharding key on it). ``frames`` are absolute paths in temporal order (a ``FrameList`` for the large datasets,
+    which makes each ``Path`` only when asked).
     """
 
     name: str
     pid: int
     camid: int
     role: str
-    frames: tuple[Path, ...] = field(repr=False)
+    frames: Sequence[Path] = field(repr=False)
+    outfit: int = NO_OUTFIT  # the person's outfit where the dataset says (MEVID)
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -88,8 +91,12 @@ def ordered_frames(tracklet: str, frames: Iterable[FrameName], *, pid: int, cami
 
 
 def in_role_order(tracklets: Iterable[Tracklet]) -> list[Tracklet]:
-    """Train, then query, then gallery; the adapter's own order within each role (the sort is stable)."""
-    return sorted(tracklets, key=lambda tracklet: ROLES.index(tracklet.role))
+    """Train, then query, then gallery; the adapter's own order within each role (the sort is stable).
+
+    The adapters' last step, so it also gives the pages of their per-frame temporaries back."""
+    ordered = sorted(tracklets, key=lambda tracklet: ROLES.index(tracklet.role))
+    release_free_memory()
+    return ordered
 
 
 class DatasetAdapter(ABC):
@@ -100,7 +107,8 @@ class DatasetAdapter(ABC):
     ignored (``split`` itself is ignored by fixed-split datasets, whose stores record -1).
     ``cache`` is the folder for files an adapter derives from the dataset (the MOT adapter's
     crops), kept out of the root because datasets are often mounted read-only; adapters that
-    derive nothing ignore it.
+    derive nothing ignore it. ``read_only`` (a dry run) writes nothing: such an adapter lists the
+    frames it would derive and sets ``planned_frames``.
     """
 
     name: ClassVar[str]
@@ -121,9 +129,12 @@ class DatasetAdapter(ABC):
         split: int | None = None,
         split_file: str | os.PathLike | None = None,
         cache: str | os.PathLike | None = None,
+        read_only: bool = False,
     ) -> None:
         self.root = Path(root)
         self.cache = None if cache is None else Path(cache)
+        self.read_only = read_only
+        self.planned_frames = False  # set by an adapter whose frames, read_only, are still to be derived
         if not self.has_splits and split_file is not None:
             raise DatasetError(
                 f"{split_file}: {self.name} has one fixed train/test partition; a splits file does not apply"

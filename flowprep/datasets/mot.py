@@ -111,6 +111,20 @@ class FrameSource:
             return [self.video.name, self.video.stat().st_size]
         return sorted([p.name, p.stat().st_size] for p in self.files.values())
 
+    def frame_size(self) -> tuple[int, int]:
+        """(height, width) of the frames, from the video's header or the first frame file."""
+        if self.video is not None:
+            capture = cv2.VideoCapture(str(self.video))
+            size = (int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)), int(capture.get(cv2.CAP_PROP_FRAME_WIDTH)))
+            capture.release()
+            if min(size) > 0:
+                return size
+            raise DatasetError(f"{self.video}: OpenCV cannot read this video's frame size")
+        first = cv2.imread(str(self.files[min(self.files)])) if self.files else None
+        if first is None:
+            raise DatasetError(f"{self.folder}: no readable frame")
+        return first.shape[0], first.shape[1]
+
     def frames(self, wanted: set[int]) -> Iterator[tuple[int, np.ndarray]]:
         """(number, BGR image) for every wanted frame, in frame order."""
         if self.video is None:
@@ -172,7 +186,9 @@ class MotAdapter(DatasetAdapter):
              hashlib.sha256(track_file.read_bytes()).hexdigest()]).encode()).hexdigest()
         manifest = crops / "manifest.json"
         tracks = _reusable(manifest, key)
-        if tracks is None:
+        if tracks is None and self.read_only:
+            tracks, self.planned_frames = _plan(read_tracks(track_file, ground_truth), source.frame_size()), True
+        elif tracks is None:
             tracks = _crop(read_tracks(track_file, ground_truth), source, crops)
             _write_manifest(manifest, key, tracks)
         return [
@@ -199,6 +215,15 @@ def _write_manifest(manifest: Path, key: str, tracks: dict[str, list[int]]) -> N
             tmp.write_text(json.dumps({"key": key, "tracks": tracks}))
     except OSError as exc:
         raise DatasetError(f"{manifest}: could not write the crop manifest ({exc.strerror or exc})") from None
+
+
+def _plan(boxes: list[Box], frame_size: tuple[int, int]) -> dict[str, list[int]]:
+    """What ``_crop`` would write, without writing: track id -> the frames whose box survives clipping."""
+    tracks: dict[str, list[int]] = {str(track): [] for track in sorted({box.track for box in boxes})}
+    for box in sorted(boxes, key=lambda box: box.frame):
+        if box.clipped(*frame_size) is not None:
+            tracks[str(box.track)].append(box.frame)
+    return tracks
 
 
 def _crop(boxes: list[Box], source: FrameSource, crops: Path) -> dict[str, list[int]]:

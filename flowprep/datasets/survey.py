@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from flowprep.datasets.base import ROLES, Tracklet
+from flowprep.datasets.columns import folder_groups
 from flowreid.protocols import protocol_gallery
 
 
@@ -41,8 +42,9 @@ class Survey:
         return lines
 
 
-def survey(tracklets: Sequence[Tracklet]) -> Survey:
-    """Per-role counts and problems of the adapter's tracklets; reads folder listings, no frame."""
+def survey(tracklets: Sequence[Tracklet], check_frames: bool = True) -> Survey:
+    """Per-role counts and problems of the adapter's tracklets; reads folder listings, no frame
+    (``check_frames`` False: the frames are still to be derived, so none is looked for)."""
     counts = {}
     for role in ROLES:
         mine = [t for t in tracklets if t.role == role]
@@ -50,26 +52,31 @@ def survey(tracklets: Sequence[Tracklet]) -> Survey:
     roles = np.array([t.role for t in tracklets])
     query, gallery = np.flatnonzero(roles == "query"), np.flatnonzero(roles == "gallery")
     problems = [f"no {role} tracklets" for role, count in counts.items() if count.tracklets == 0]
-    problems += _missing_frames(tracklets) + _unmatched_queries(tracklets)
+    problems += (_missing_frames(tracklets) if check_frames else []) + _unmatched_queries(tracklets)
     return Survey(counts, len(protocol_gallery(query, gallery, "matlab")), tuple(problems))
 
 
 def _missing_frames(tracklets: Sequence[Tracklet]) -> list[str]:
-    by_folder: dict[Path, list[Path]] = defaultdict(list)
+    """Frames the metadata lists that are not on disk: each folder listed once, names compared as columns."""
+    by_folder: dict[Path, list[np.ndarray]] = defaultdict(list)
     for tracklet in tracklets:
-        for frame in tracklet.frames:
-            by_folder[frame.parent].append(frame)
-    missing: list[Path] = []
-    for folder, frames in by_folder.items():
+        for folder, names in folder_groups(tracklet.frames):
+            by_folder[folder].append(names)
+    missing, first, total = 0, None, 0
+    for folder, blocks in by_folder.items():
+        names = np.concatenate(blocks)
+        total += len(names)
         try:
-            present = set(os.listdir(folder))
+            present = np.array([entry.encode("utf-8", "surrogateescape") for entry in os.listdir(folder)], dtype=bytes)
         except OSError:
-            present = set()
-        missing += [frame for frame in frames if frame.name not in present]
+            present = np.zeros(0, bytes)
+        absent = np.flatnonzero(~np.isin(names, present))
+        if absent.size and first is None:
+            first = folder / names[absent[0]].decode("utf-8")
+        missing += absent.size
     if not missing:
         return []
-    total = sum(map(len, by_folder.values()))
-    return [f"{len(missing)} of {total} frames the metadata lists are not on disk (first: {missing[0]})"]
+    return [f"{missing} of {total} frames the metadata lists are not on disk (first: {first})"]
 
 
 def _unmatched_queries(tracklets: Sequence[Tracklet]) -> list[str]:

@@ -23,13 +23,21 @@ def _appendable_whole(readers: Sequence[StoreReader]) -> list[StoreReader] | Non
     return stores
 
 
+def _index_of(path: Path) -> StoreReader:
+    """A reader whose index is loaded and whose file is closed: an open HDF5 file holds about a
+    megabyte of caches, so a run's hundreds of parts are reopened one at a time, when read."""
+    reader = open_store(path)
+    reader.close()
+    return reader
+
+
 def concatenate_stores(inputs: Sequence[Path], out: Path, meta: StoreMeta | None = None) -> StoreMeta:
     """Join stores of the same dataset and encoding into one, ordered by the adapter's order.
 
     Used both to merge shards and to assemble the parts of an extraction run, so that a
     resumed, a sharded and an uninterrupted run all give the same file content.
     """
-    readers = [open_store(p) for p in inputs]
+    readers = [_index_of(p) for p in inputs]
     try:
         base = meta or (readers[0].meta if readers else None)
         if base is None:
@@ -55,6 +63,7 @@ def concatenate_stores(inputs: Sequence[Path], out: Path, meta: StoreMeta | None
             with StoreWriter(out, merged) as writer:
                 for reader in whole:
                     writer.add_store(reader)
+                    reader.close()
         return merged
     finally:
         for reader in readers:

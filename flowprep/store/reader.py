@@ -19,7 +19,7 @@ import numpy as np
 from flowprep.codec import CodecError
 from flowprep.errors import StoreError
 from flowprep.store.records import EncodedTracklet, FrameIndex, StoreMeta, TrackletIndex
-from flowprep.store.schema import FRAME_FIELDS, LATER_ATTRS, READABLE_VERSIONS, ROLES, TRACKLET_FIELDS, frame_checksum
+from flowprep.store.schema import FRAME_FIELDS, LATER_ATTRS, LATER_TRACKLET_FIELDS, READABLE_VERSIONS, ROLES, TRACKLET_FIELDS, frame_checksum
 
 # h5py reports a damaged file as any of these, depending on which HDF5 structure broke
 DAMAGE_ERRORS = (OSError, KeyError, TypeError, ValueError, RuntimeError)
@@ -109,10 +109,13 @@ class StoreReader:
         return bool((np.diff(t.order) > 0).all() and t.first_untiled() is None
                     and int(t.frame_count.sum()) == self.num_frames and self.frames.contiguous())
 
-    def all_frame_names(self) -> list[str]:
-        """Every frame's file name, in store order."""
+    def frame_name_column(self) -> np.ndarray:
+        """Every frame's file name as stored (UTF-8 bytes, NumPy ``S``), with no Python object per name."""
         with self._reading():
-            return [text(n) for n in self._handle()["frames/name"][:]]
+            names = self._handle()["frames/name"][:]
+        if names.dtype.kind == "O":  # variable-length strings, as some older writers stored them
+            return np.array([text(name).encode("utf-8") for name in names], dtype=bytes)
+        return names if len(names) else np.zeros(0, "S1")
 
     def blob_blocks(self, block_bytes: int) -> Iterator[np.ndarray]:
         """The whole /blob, in blocks of at most ``block_bytes``."""
@@ -205,6 +208,7 @@ class StoreReader:
             images=[bytes(image) for image, _ in pairs],
             flows=[bytes(flow) for _, flow in pairs],
             skipped=[tuple(s) for s in json.loads(t.skipped[tracklet])],
+            outfit=int(t.outfit[tracklet]),
         )
 
 
@@ -255,7 +259,8 @@ def _read_index(f: h5py.File, path: Path) -> TrackletIndex:
     try:
         for key in FRAME_FIELDS:
             f[f"frames/{key}"]
-        columns = {key: f[f"tracklets/{key}"][:] for key in TRACKLET_FIELDS}
+        group = f["tracklets"]
+        columns = {key: group[key][:] for key in TRACKLET_FIELDS if key not in LATER_TRACKLET_FIELDS or key in group}
         if not isinstance(f["blob"], h5py.Dataset):
             raise KeyError("/blob is not a dataset")
     except (KeyError, OSError) as exc:

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from flowprep.codec import FrameCodec
-from flowprep.store.schema import ROLE_CODE, SCHEMA_VERSION
+from flowprep.store.schema import NO_OUTFIT, ROLE_CODE, SCHEMA_VERSION
 from flowreid import __version__
 
 
@@ -59,6 +59,7 @@ class EncodedTracklet:
     images: list[bytes]
     flows: list[bytes]
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    outfit: int = NO_OUTFIT
 
     @property
     def nbytes(self) -> int:
@@ -82,6 +83,15 @@ class TrackletIndex:
     frame_start: np.ndarray
     frame_count: np.ndarray
     skipped: np.ndarray
+    outfit: np.ndarray | None = None  # None: the dataset does not say (all NO_OUTFIT)
+
+    def __post_init__(self) -> None:
+        if self.outfit is None:
+            object.__setattr__(self, "outfit", np.full(len(self.name), NO_OUTFIT, np.int32))
+
+    def has_outfits(self) -> bool:
+        """Whether the store knows its persons' outfits (MEVID), so clothes-changing scores can be made."""
+        return bool((self.outfit != NO_OUTFIT).any())
 
     def __len__(self) -> int:
         return len(self.name)

@@ -22,6 +22,8 @@ Layout::
     /tracklets/frame_start int64 (N,)   index of the tracklet's first frame in /frames
     /tracklets/frame_count int32 (N,)
     /tracklets/skipped     str (N,)     JSON list of [frame name, reason] dropped from this tracklet
+    /tracklets/outfit      int32 (N,)   the person's outfit (MEVID), -1 where the dataset does not say;
+                                        added within version 2: a store without it reads as all -1
 
 A tracklet's frames are consecutive, so a clip of consecutive frames is one contiguous byte
 range of /blob: one read per clip. /blob is chunked (1 MiB) but unfiltered (the frames are
@@ -47,11 +49,14 @@ ROLES = ("train", "query", "gallery")
 ROLE_CODE = {role: code for code, role in enumerate(ROLES)}
 STR = "text"  # a column of strings, stored as fixed-length UTF-8 (see writer.fixed_text)
 FRAME_FIELDS = ("image_offset", "image_size", "flow_offset", "flow_size", "crc32", "name")
-TRACKLET_FIELDS = ("name", "order", "pid", "camid", "role", "frame_start", "frame_count", "skipped")
+TRACKLET_FIELDS = ("name", "order", "pid", "camid", "role", "frame_start", "frame_count", "skipped", "outfit")
 FRAME_DTYPES = {"image_offset": np.int64, "image_size": np.int32, "flow_offset": np.int64,
                 "flow_size": np.int32, "crc32": np.uint32, "name": STR}
 TRACKLET_DTYPES = {"name": STR, "order": np.int64, "pid": np.int32, "camid": np.int32, "role": np.uint8,
-                   "frame_start": np.int64, "frame_count": np.int32, "skipped": STR}
+                   "frame_start": np.int64, "frame_count": np.int32, "skipped": STR, "outfit": np.int32}
+# /tracklets columns added after schema version 2 was released, with what a store written before them holds
+LATER_TRACKLET_FIELDS = {"outfit": -1}
+NO_OUTFIT = -1
 # root attributes added after schema version 2 was released, with what a store written before them reads as
 LATER_ATTRS = {"split_source": "", "shard": "0/1", "dataset_tracklets": -1}
 

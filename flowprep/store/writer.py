@@ -21,8 +21,9 @@ from flowprep.store.reader import StoreReader
 from flowprep.store.records import EncodedTracklet, StoreMeta
 from flowprep.store.schema import (FRAME_DTYPES, FRAME_FIELDS, HDF5_FORMAT, ROLE_CODE, SCHEMA_VERSION, STR,
                                    TRACKLET_DTYPES, TRACKLET_FIELDS, frame_checksum)
-from flowreid.atomic import publish, remove_quietly, temporary_sibling
+from flowreid.atomic import claim_temporary, publish, remove_quietly
 from flowreid.killpoints import kill_point
+from flowreid.memory import release_free_memory
 
 # h5py reports a failed write (a full disk) as OSError, or as RuntimeError when it surfaces while closing
 WRITE_ERRORS = (OSError, RuntimeError)
@@ -42,6 +43,13 @@ def fixed_text(values: Sequence[str]) -> np.ndarray:
     encoded = [value.encode("utf-8") for value in values]
     width = max(1, max(map(len, encoded), default=1))
     return np.array(encoded, dtype=h5py.string_dtype("utf-8", width))
+
+
+def fixed_bytes(names: np.ndarray) -> np.ndarray:
+    """A column of UTF-8 bytes (NumPy ``S``) as ``fixed_text`` would store it, with no Python object per entry."""
+    if names.dtype.itemsize == 0:
+        return names.astype(h5py.string_dtype("utf-8", 1))
+    return names.view(h5py.string_dtype("utf-8", names.dtype.itemsize))  # a view: no copy of the column
 
 
 def meta_attrs(meta: StoreMeta) -> dict:
@@ -71,8 +79,9 @@ class StoreWriter:
     def __init__(self, path: str | os.PathLike, meta: StoreMeta):
         self.path = Path(path)
         self.meta = meta
-        self._tmp = temporary_sibling(self.path)
-        self._frames: dict[str, list] = {key: [] for key in FRAME_FIELDS}
+        self._tmp = claim_temporary(self.path)
+        self._frames: dict[str, list[np.ndarray]] = {key: [] for key in FRAME_FIELDS}  # a block per tracklet or store
+        self._frame_count = 0
         self._tracklets: dict[str, list] = {key: [] for key in TRACKLET_FIELDS}
         self._offset = 0
         with self._failing_cleanly():
@@ -100,26 +109,31 @@ class StoreWriter:
 
     def add(self, tracklet: EncodedTracklet) -> None:
         frames = self._frames
-        chunk = bytearray()
-        for image, flow in zip(tracklet.images, tracklet.flows, strict=True):
-            frames["image_offset"].append(self._offset + len(chunk))
-            frames["image_size"].append(len(image))
-            chunk += image
-            frames["flow_offset"].append(self._offset + len(chunk))
-            frames["flow_size"].append(len(flow))
-            chunk += flow
-            frames["crc32"].append(frame_checksum(image, flow))
-        frames["name"].extend(tracklet.frame_names)
+        images, flows = tracklet.images, tracklet.flows
+        if len(images) != len(flows):
+            raise ValueError(f"tracklet {tracklet.name}: {len(images)} images but {len(flows)} flow images")
+        chunk = b"".join(part for pair in zip(images, flows) for part in pair)
+        image_size = np.fromiter(map(len, images), np.int64, len(images))
+        flow_size = np.fromiter(map(len, flows), np.int64, len(flows))
+        image_offset = self._offset + np.cumsum(image_size + flow_size) - image_size - flow_size
+        frames["image_offset"].append(image_offset)
+        frames["image_size"].append(image_size.astype(np.int32))
+        frames["flow_offset"].append(image_offset + image_size)
+        frames["flow_size"].append(flow_size.astype(np.int32))
+        frames["crc32"].append(np.fromiter(map(frame_checksum, images, flows), np.uint32, len(images)))
+        frames["name"].append(np.array([name.encode("utf-8") for name in tracklet.frame_names], dtype=bytes))
         record = self._tracklets
-        record["frame_start"].append(len(frames["image_offset"]) - len(tracklet.images))
-        record["frame_count"].append(len(tracklet.images))
+        record["frame_start"].append(self._frame_count)
+        record["frame_count"].append(len(images))
+        self._frame_count += len(images)
         record["name"].append(tracklet.name)
         record["order"].append(tracklet.order)
         record["pid"].append(tracklet.pid)
         record["camid"].append(tracklet.camid)
         record["role"].append(ROLE_CODE[tracklet.role])
         record["skipped"].append(json.dumps([list(s) for s in tracklet.skipped]))
-        self._append_bytes(np.frombuffer(bytes(chunk), np.uint8))
+        record["outfit"].append(tracklet.outfit)
+        self._append_bytes(np.frombuffer(chunk, np.uint8))
         kill_point("store.tracklet-written")
 
     def add_store(self, reader: StoreReader) -> None:
@@ -129,15 +143,15 @@ class StoreWriter:
         assembling a run's parts this way is bound by the disk, not by Python.
         """
         f, t = reader.frames, reader.tracklets
-        base = len(self._frames["image_offset"])
+        base = self._frame_count
         for key, column in (("image_offset", f.image_offset + self._offset), ("image_size", f.image_size),
                             ("flow_offset", f.flow_offset + self._offset), ("flow_size", f.flow_size),
-                            ("crc32", f.crc32)):
-            self._frames[key].extend(column.tolist())
-        self._frames["name"].extend(reader.all_frame_names())
+                            ("crc32", f.crc32), ("name", reader.frame_name_column())):
+            self._frames[key].append(column)
+        self._frame_count += len(f)
         for key, column in (("name", t.name), ("order", t.order), ("pid", t.pid), ("camid", t.camid),
                             ("role", t.role), ("frame_start", t.frame_start + base), ("frame_count", t.frame_count),
-                            ("skipped", t.skipped)):
+                            ("skipped", t.skipped), ("outfit", t.outfit)):
             self._tracklets[key].extend(column.tolist())
         for block in reader.blob_blocks(self.COPY_BLOCK):
             self._append_bytes(block)
@@ -146,8 +160,9 @@ class StoreWriter:
     def close(self) -> None:
         """Write the index and attributes, then publish the finished file at ``path``."""
         with self._failing_cleanly():
-            strings = (*self._frames["name"], *self._tracklets["name"], *self._tracklets["skipped"])
-            self._reserve(64 * len(strings) + sum(map(len, strings)))
+            strings = (*self._tracklets["name"], *self._tracklets["skipped"])
+            names = sum(block.nbytes for block in self._frames["name"])
+            self._reserve(64 * (len(strings) + self._frame_count) + names + sum(map(len, strings)))
             f = self._file
             for key, value in meta_attrs(self.meta).items():
                 if isinstance(value, str):
@@ -155,14 +170,20 @@ class StoreWriter:
                     f.attrs.create(key, data, dtype=data.dtype)
                 else:
                     f.attrs[key] = value
-            for group, columns, dtypes in (
-                ("frames", self._frames, FRAME_DTYPES),
-                ("tracklets", self._tracklets, TRACKLET_DTYPES),
-            ):
-                g = f.create_group(group)
-                for key, values in columns.items():
-                    data = fixed_text(values) if dtypes[key] == STR else np.array(values, dtype=dtypes[key])
-                    g.create_dataset(key, data=data, dtype=data.dtype)
+            frames = f.create_group("frames")
+            for key in FRAME_FIELDS:  # one column at a time, its blocks dropped once joined
+                blocks = self._frames[key]
+                self._frames[key] = []
+                data = _joined(blocks, FRAME_DTYPES[key])
+                del blocks
+                frames.create_dataset(key, data=data, dtype=data.dtype)
+                del data
+                release_free_memory()
+            tracklets = f.create_group("tracklets")
+            for key, values in self._tracklets.items():
+                dtype = TRACKLET_DTYPES[key]
+                data = fixed_text(values) if dtype == STR else np.array(values, dtype=dtype)
+                tracklets.create_dataset(key, data=data, dtype=data.dtype)
             f.close()
             publish(self._tmp, self.path)
 
@@ -186,6 +207,13 @@ class StoreWriter:
             self.close()
         else:
             self._discard()
+
+
+def _joined(blocks: list[np.ndarray], dtype) -> np.ndarray:
+    """One /frames column from its blocks, in the stored type (text as fixed-width UTF-8)."""
+    if dtype == STR:
+        return fixed_bytes(np.concatenate(blocks) if blocks else np.zeros(0, "S1"))
+    return np.concatenate(blocks).astype(dtype, copy=False) if blocks else np.zeros(0, dtype)
 
 
 def write_store(path: str | os.PathLike, meta: StoreMeta, tracklets: Iterable[EncodedTracklet]) -> None:

@@ -17,7 +17,7 @@ from flowprep.datasets.matfile import load_integer_matrix, load_integer_vector
 from flowprep.errors import DatasetError, FlowprepError
 from flowprep.synth.fast import FastRenderer
 from flowprep.synth.layouts.common import renumbered
-from flowprep.synth.layouts.mars import _pid_text, _prefix
+from flowprep.synth.layouts.mars import _pid_text, _prefix, query_idx_row, track_info_matrix
 from flowprep.synth.matlab import save_mat
 from flowprep.synth.plan import Shot
 from flowprep.synth.summary import SynthSummary
@@ -98,9 +98,17 @@ def write_like(info: Path, out: Path, *, fraction: float, frame_size: tuple[int,
         )
         _write_subset(out, subset, subset_shots, renderer)
         shots.extend(subset_shots)
-    save_mat(out / "info" / "query_IDX.mat", {"query_IDX": structure.query_rows.reshape(1, -1).astype(np.float64)})
+    save_mat(out / "info" / "query_IDX.mat", {"query_IDX": query_idx_row(structure.query_rows)})
     cameras = int(max(rows[:, 3].max() for rows in structure.tracks.values()))
     return SynthSummary.of("mars", out, seed, cameras, shots)
+
+
+def implied_names(rows: np.ndarray) -> list[str]:
+    """The name list a MARS track-info table implies, as the release's lists hold it: row k's frames
+    are names start..end, ``<pid>C<cam>T<track>F<frame>.jpg``, tracks numbered per (person, camera)."""
+    shots = renumbered(Shot(pid, camid, 0, end - start + 1, look=0, key=row, role=None)
+                       for row, (start, end, pid, camid) in enumerate(rows.tolist()))
+    return [f"{_prefix(shot)}F{i:03d}.jpg" for shot in shots for i in range(1, shot.length + 1)]
 
 
 def _role(subset: str, pid: int, is_query: bool) -> str | None:
@@ -125,5 +133,4 @@ def _write_subset(out: Path, subset: str, shots: list[Shot], renderer: FastRende
             names.write("".join(f"{name}\n" for name in frame_names))
             rows.append([first, first + shot.length - 1, shot.pid, shot.camid])
             first += shot.length
-    track_info = np.array(rows, dtype=np.float64).reshape(-1, 4)
-    save_mat(info / f"tracks_{subset}_info.mat", {f"track_{subset}_info": track_info})
+    save_mat(info / f"tracks_{subset}_info.mat", {f"track_{subset}_info": track_info_matrix(rows)})

@@ -27,6 +27,7 @@ class Shot:
     look: int  # index of the Identity drawn
     key: int  # unique per shot; seeds its rendering
     role: str | None
+    outfit: int = -1  # MEVID: which of the person's outfits (a look of its own); -1 elsewhere
 
     @property
     def misaligned(self) -> bool:

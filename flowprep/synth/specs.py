@@ -27,6 +27,8 @@ LAYOUTS: dict[str, LayoutSpec] = {
                    frame_name_forms=("current", "older")),
         LayoutSpec("ilidsvid", 60, 2, min_cameras=2, max_cameras=2, max_identities=900, frame_size=(128, 64)),
         LayoutSpec("prid", 60, 2, min_cameras=2, max_cameras=2, max_identities=200, frame_size=(128, 64)),
+        LayoutSpec("lsvid", 40, 6, min_cameras=2, max_cameras=15, max_identities=9999, frame_size=(256, 128)),
+        LayoutSpec("mevid", 40, 8, min_cameras=2, max_cameras=33, max_identities=9999, frame_size=(256, 128)),
     )
 }
 

@@ -31,8 +31,9 @@ def _picture(ctx, param, value: Path | None) -> Path | None:
               help="Also draw the ranked list into this picture (.png).")
 @click.option("--metric", type=click.Choice(["euclidean", "cosine"]), default="euclidean", show_default=True)
 @click.option("--weights", type=click.Path(path_type=Path), default=None,
-              help="LiteFlowNet weights, when the gallery store's flow is liteflownet [default: found by the "
-                   "file name the store recorded, in $FLOWPREP_WEIGHTS, $REID_WEIGHTS or ./weights].")
+              help="LiteFlowNet weights, when the gallery store's flow is liteflownet [default: the file name "
+                   "the store recorded, looked for in $REID_WEIGHTS and ./weights; else the file $FLOWPREP_WEIGHTS "
+                   "names].")
 @click.option("--seq-len", type=click.IntRange(min=1), default=None, help="Test clip length [default: the training one].")
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--workers", type=click.IntRange(min=0), default=None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -50,14 +50,23 @@ class Evaluation:
     result: RankResult
     chance: RankResult
     protocol: str
+    clothes: dict[str, RankResult | None] = field(default_factory=dict)
+    """With outfits (MEVID): the same-outfit and changed-outfit scores; None where no query has such a match."""
 
     def as_dict(self) -> dict:
         r, c = self.result, self.chance
-        return {
+        scores = {
             "rank1": float(r.cmc[0]), "rank5": float(r.cmc[4]), "rank10": float(r.cmc[9]), "rank20": float(r.cmc[19]),
             "mAP": r.mAP, "mINP": r.mINP, "protocol": self.protocol, "valid_queries": r.num_valid_queries,
             "chance": {"rank1": float(c.cmc[0]), "mAP": c.mAP},
         }
+        if self.clothes:
+            scores["clothes"] = {
+                condition: None if s is None else {"rank1": float(s.cmc[0]), "rank5": float(s.cmc[4]), "mAP": s.mAP,
+                                                   "mINP": s.mINP, "valid_queries": s.num_valid_queries}
+                for condition, s in self.clothes.items()
+            }
+        return scores
 
 
 def chance_level(store: StoreReader, sets: QueryGallery, trials: int = 5, seed: int = 0) -> RankResult:
@@ -75,9 +84,24 @@ def chance_level(store: StoreReader, sets: QueryGallery, trials: int = 5, seed: 
     )
 
 
-def _rank(distmat: torch.Tensor, store: StoreReader, sets: QueryGallery) -> RankResult:
+def _rank(distmat: torch.Tensor, store: StoreReader, sets: QueryGallery, clothes: str = "all") -> RankResult:
     t = store.tracklets
-    return evaluate(distmat, t.pid[sets.query], t.pid[sets.gallery], t.camid[sets.query], t.camid[sets.gallery], max_rank=20)
+    return evaluate(distmat, t.pid[sets.query], t.pid[sets.gallery], t.camid[sets.query], t.camid[sets.gallery], max_rank=20,
+                    outfits=(t.outfit[sets.query], t.outfit[sets.gallery]), clothes=clothes)
+
+
+def clothes_scores(distmat: torch.Tensor, store: StoreReader, sets: QueryGallery) -> dict[str, RankResult | None]:
+    """The clothes-changing protocol as MEVID papers report it: true matches in the query's outfit
+    ("same") or in another outfit ("changed"); empty for a store without outfits."""
+    if not store.tracklets.has_outfits():
+        return {}
+    scores: dict[str, RankResult | None] = {}
+    for condition in ("same", "changed"):
+        try:
+            scores[condition] = _rank(distmat, store, sets, condition)
+        except ReidError:  # no query has a match in this condition
+            scores[condition] = None
+    return scores
 
 
 def evaluate_model(
@@ -120,6 +144,7 @@ def evaluate_model(
             distmat = rerank_features(query, gallery, metric, q_g=distmat, **rerank)
             bar.update()
         bar.set_postfix_str("scores")
-        evaluation = Evaluation(_rank(distmat, store, sets), chance_level(store, sets), protocol)
+        evaluation = Evaluation(_rank(distmat, store, sets), chance_level(store, sets), protocol,
+                                clothes_scores(distmat, store, sets))
         bar.update()
     return evaluation

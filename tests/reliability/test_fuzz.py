@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from flowprep.codec import CodecError, FrameCodec
 from flowprep.datasets import duke, ilidsvid, mars
+from flowprep.datasets.columns import FrameList
 from flowprep.errors import DatasetError, StoreError
 from flowprep.store.verify import describe, verify
 from flowprep.store import StoreWriter, open_store
@@ -62,14 +63,15 @@ def test_mars_name_lists(tmp_path):
         calls.append(contents)
         names_file.write_bytes(contents)
         try:
-            names = mars.read_frame_names(names_file)
+            column = mars.read_frame_names(names_file)
         except DatasetError as error:
             one_line(error, str(names_file))
             return
-        for name in names:
-            frame = mars._FrameFolders(image_dir).frame(name)
-            assert frame.path.parent.parent == image_dir and frame.path.name == name  # never outside the root
-            assert frame.number == int(re.search(r"F(\d+)\.jpg$", name)[1])
+        for row, raw in enumerate(column.names.tolist()):
+            name = raw.decode("utf-8")
+            frame = FrameList(image_dir / mars.pid_folder(int(column.fields["pid"][row])), column.names[row:row + 1])[0]
+            assert frame.parent.parent == image_dir and frame.name == name  # never outside the root
+            assert column.fields["frame"][row] == int(re.search(r"F(\d+)\.jpg$", name)[1])
 
     run_property(check)
 
@@ -83,9 +85,9 @@ def test_mars_valid_names_round_trip(tmp_path):
         calls.append(pid)
         name = f"{'00-1' if pid == -1 else f'{pid:04d}'}C{camid}T{track:04d}F{number:03d}.jpg"
         names_file.write_text(name + "\n")
-        assert mars.read_frame_names(names_file) == [name]
-        frame = mars._FrameFolders(tmp_path).frame(name)
-        assert (frame.pid, frame.camid, frame.number) == (pid, camid, number)
+        column = mars.read_frame_names(names_file)
+        assert column.names.tolist() == [name.encode()]
+        assert [int(column.fields[key][0]) for key in ("pid", "cam", "frame")] == [pid, camid, number]
 
     run_property(check)
 

@@ -1,5 +1,6 @@
 """One writer per official layout: ``write(out, spec, *, identities, cameras, seed) -> list[Shot]``."""
 
-from flowprep.synth.layouts import duke, ilidsvid, mars, prid
+from flowprep.synth.layouts import duke, ilidsvid, lsvid, mars, mevid, prid
 
-WRITERS = {"mars": mars.write, "duke": duke.write, "ilidsvid": ilidsvid.write, "prid": prid.write}
+WRITERS = {"mars": mars.write, "duke": duke.write, "ilidsvid": ilidsvid.write, "prid": prid.write,
+           "mevid": mevid.write, "lsvid": lsvid.write}

@@ -13,6 +13,17 @@ from flowprep.synth.specs import LayoutSpec
 from flowprep.synth.studio import Studio
 
 
+def track_info_matrix(rows: list[list[int]]) -> np.ndarray:
+    """Track-info rows as the release stores them: int32, (N, 4)."""
+    return np.array(rows, dtype=np.int32).reshape(-1, 4)
+
+
+def query_idx_row(indices) -> np.ndarray:
+    """1-based query rows as the release stores them: one uint16 row (uint32 past uint16's range)."""
+    indices = np.asarray(indices, dtype=np.int64).reshape(1, -1)
+    return indices.astype(np.uint16 if indices.size == 0 or indices.max() <= np.iinfo(np.uint16).max else np.uint32)
+
+
 def _pid_text(pid: int) -> str:
     return "00-1" if pid == -1 else f"{pid:04d}"
 
@@ -38,7 +49,7 @@ def write(out: Path, spec: LayoutSpec, *, identities: int, cameras: int, seed: i
     _write_subset(out, "train", [s for s in shots if s.key in in_train], studio)
     test_rows = _write_subset(out, "test", [s for s in shots if s.key not in in_train], studio)
     query_idx = [row for row, shot in enumerate(test_rows, start=1) if shot.role == "query"]
-    save_mat(out / "info" / "query_IDX.mat", {"query_IDX": np.array([query_idx], dtype=np.float64)})
+    save_mat(out / "info" / "query_IDX.mat", {"query_IDX": query_idx_row(query_idx)})
     return shots
 
 
@@ -55,6 +66,5 @@ def _write_subset(out: Path, subset: str, shots: list[Shot], studio: Studio) -> 
     info = out / "info"
     info.mkdir(parents=True, exist_ok=True)
     (info / f"{subset}_name.txt").write_text("".join(f"{name}\n" for name in names))
-    track_info = np.array(rows, dtype=np.float64).reshape(-1, 4)
-    save_mat(info / f"tracks_{subset}_info.mat", {f"track_{subset}_info": track_info})
+    save_mat(info / f"tracks_{subset}_info.mat", {f"track_{subset}_info": track_info_matrix(rows)})
     return shots
