@@ -45,19 +45,20 @@ def query_itself(store: StoreReader, gallery: np.ndarray, frames: Sequence[Path]
     frame files by name and, as PRID's and a tracker's names repeat across tracklets, whose frame of the
     query's first name is that file's frame as the store encodes it."""
     names = {Path(frame).name: Path(frame) for frame in frames}
-    stored = np.asarray(store.all_frame_names(), dtype=object)
+    wanted = np.array([name.encode("utf-8") for name in names], dtype=bytes)
+    stored = store.frame_name_column()
     t, meta = store.tracklets, store.meta
     itself = np.zeros(len(gallery), bool)
     for position, tracklet in enumerate(gallery):
         start, count = int(t.frame_start[tracklet]), int(t.frame_count[tracklet])
-        own = list(stored[start:start + count])
-        if not names.keys() <= set(own):
+        own = stored[start:start + count]
+        if not np.isin(wanted, own).all():
             continue
         name = next(iter(names))
         loaded = load_tracklet([names[name]], meta.height, meta.width)
         if len(loaded.frames) != 1:  # unreadable: the query's embedding leaves it out too
             continue
         mine, _ = as_stored(meta, loaded, np.zeros((1, 2, meta.height, meta.width), np.float32))
-        theirs, _ = store.read_clip(int(tracklet), [own.index(name)])
+        theirs, _ = store.read_clip(int(tracklet), [int(np.flatnonzero(own == wanted[0])[0])])
         itself[position] = np.abs(mine[0].astype(np.float32) - theirs[0]).mean() < SAME_PIXELS
     return itself
