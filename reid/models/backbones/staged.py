@@ -28,6 +28,11 @@ class StagedBackbone(nn.Module):
         """Channels of the output of paper layer ``layer`` (1..5)."""
         raise NotImplementedError
 
+    def adopt_layout(self, state: dict[str, Tensor]) -> dict[str, Tensor]:
+        """A weight file's keys renamed to this backbone's names; backbones whose public files
+        all share their names (the ResNets) keep them as they are."""
+        return state
+
     def forward_layers(self, x: Tensor, first: int, last: int) -> Tensor:
         """Run paper layers ``first``..``last`` (inclusive, 1-based) on ``x``."""
         for stage in self.stages()[first - 1 : last]:
