@@ -17,7 +17,6 @@ Paper layers, by output stride (input 256x128 -> 8x4 at stride 32):
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Callable
 
 from torch import Tensor, nn
@@ -72,16 +71,13 @@ class MobileNetV2(StagedBackbone):
             channels = out_channels
         layers.append(conv_bn_relu6(channels, HEAD_CHANNELS, 1))
         self.features = nn.Sequential(*layers)
+        # views of ``features`` (a plain list, so no second set of state-dict keys), made once so that
+        # a forward hook on a stage (reid visualize) sees every forward pass
+        self._stages = [self.features[start:end] for start, end in zip((0, *LAYER_ENDS[:-1]), LAYER_ENDS)]
         self._initialise()
 
-    def _run(self, start: int, end: int, x: Tensor) -> Tensor:
-        for block in self.features[start:end]:
-            x = block(x)
-        return x
-
     def stages(self) -> list[Callable[[Tensor], Tensor]]:
-        bounds = zip((0, *LAYER_ENDS[:-1]), LAYER_ENDS)
-        return [partial(self._run, start, end) for start, end in bounds]
+        return list(self._stages)
 
     def out_channels(self, layer: int) -> int:
         if layer == len(LAYER_ENDS):
