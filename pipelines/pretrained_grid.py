@@ -15,12 +15,11 @@ run also records the share of its attention on the person (reid/visualize/silhou
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from paper_tables import load_results, parse_train_args, train_and_score
+from paper_tables import load_results, parse_train_args, run_all, train_and_score
 from recipe import ahead, summary
 
 
@@ -118,13 +117,7 @@ def main() -> None:
     results = load_results(results_file)
     todo = [] if args.render_only else [(c, s) for s in seeds for c in cells if (c.key, s) not in results]
     print(f"{len(todo)} runs to do, {len(results)} already done ({results_file})", flush=True)
-    for number, (cell, seed) in enumerate(todo, 1):
-        row = run_cell(cell, seed, args, shared)
-        with open(results_file, "a") as handle:
-            handle.write(json.dumps(row) + "\n")
-        results[(cell.key, seed)] = row
-        print(f"[{number}/{len(todo)}] {cell.key} seed {seed}: mAP {100 * row['mAP']:.1f} "
-              f"rank-1 {100 * row['rank1']:.1f} ({row['seconds']} s)", flush=True)
+    run_all(todo, results, results_file, lambda cell, seed: run_cell(cell, seed, args, shared))
     extra = " ".join(a for a in args.train if a != "--")
     header = (f"Table 2 with pretrained streams on `{args.store}`, seeds {args.seeds}; settings `{args.config}`"
               f"{f' then `{extra}`' if extra else ''}. mAP and rank-1 in %, mean ± std over the finished seeds.")
