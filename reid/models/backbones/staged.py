@@ -1,8 +1,9 @@
 """The stage interface every backbone offers, so attention can sit after any stage.
 
 Paper layer k (k = 1..5) is the output of conv{k}_x: layer 1 is the stem (conv1 + pool),
-layers 2..5 are torchvision's ``layer1``..``layer4``. Attention "at layer l" runs layers
-1..l, modifies the features, then runs layers l+1..5.
+layers 2..5 are torchvision's ``layer1``..``layer4`` (ResNets; ``mobilenet.py`` says which
+MobileNetV2 blocks form each layer; both put layers 2..5 at stride 4, 8, 16, 32). Attention
+"at layer l" runs layers 1..l, modifies the features, then runs layers l+1..5.
 """
 
 from __future__ import annotations
