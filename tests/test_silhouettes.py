@@ -96,3 +96,17 @@ def test_attention_share_of_real_models_and_refusals(synth, tmp_path):
                             store, masks, cpu, 4)
         with pytest.raises(FlowprepError, match="no silhouette masks"):
             attention_share(model, store, tmp_path, cpu, 4)
+
+
+def test_the_command_line_writes_masks_and_refuses_them_with_like(tmp_path):
+    from flowprep.cli import main as flowprep_main
+    from reliability.conftest import run_cli
+
+    result = run_cli(flowprep_main, ["synth", "--layout", "prid", "--out", tmp_path / "prid", "--identities", "2",
+                                     "--silhouettes", tmp_path / "masks"])
+    assert result.code == 0, result.err
+    frames = sorted(p.relative_to(tmp_path / "prid").with_suffix(".png") for p in (tmp_path / "prid").rglob("*.png"))
+    assert frames and frames == sorted(p.relative_to(tmp_path / "masks") for p in (tmp_path / "masks").rglob("*.png"))
+    result = run_cli(flowprep_main, ["synth", "--layout", "mars", "--out", tmp_path / "like", "--like", tmp_path,
+                                     "--silhouettes", tmp_path / "masks2"])
+    assert result.code == 2 and "--silhouettes go without --like" in result.err
