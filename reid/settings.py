@@ -130,13 +130,14 @@ TRAIN_SETTINGS: tuple[Setting, ...] = (
     # network
     Setting("model", str, "mutual-attention", "Network family.", MODEL, _registry("reid.models", "MODELS")),
     Setting("backbone", str, "resnet50", "CNN of each stream (se_resnet50: Cadene/timm legacy weights; "
-            "se_resnet50_timm: timm seresnet50 weights; resnet_tiny: tests and the CPU demo).",
+            "se_resnet50_timm: timm seresnet50 weights; mobilenet_v2: ImageNet weights from "
+            "tools/get_mobilenetv2_weights.py; resnet_tiny: tests and the CPU demo).",
             MODEL, _registry("reid.models.backbones", "BACKBONES")),
     Setting("aggregate", str, "weighted", "Temporal aggregation of the frame features (weighted: the paper's "
             "weighted addition).", MODEL, _registry("reid.models.aggregators", "AGGREGATORS")),
     Setting("attention_layer", int, 4, "Attention after conv{N}_x (4 = after conv4_x).", MODEL,
             _registry("reid.models.base", "ATTENTION_LAYERS")),
-    Setting("last_stride", int, 1, "Stride of the last ResNet stage.", MODEL, (1, 2)),
+    Setting("last_stride", int, 1, "Stride of the last backbone stage.", MODEL, (1, 2)),
     Setting("flow_encoding", str, "uvm", "How the flow stream sees the flow.", MODEL,
             _registry("reid.models.flow_encoding", "FLOW_ENCODINGS")),
     Setting("feature_dim", int, 2048, "Embedding size.", MODEL, low=8),

@@ -42,7 +42,7 @@ def test_choices_are_read_from_the_registries(monkeypatch):
     monkeypatch.setitem(reid.models.MODELS, "my-net", reid.models.MODELS["baseline"])
     help_text = CliRunner().invoke(cli, ["train", "--help"], terminal_width=200).output
     assert "[baseline|gated-attention|mutual-attention|my-net|two-stream]" in help_text
-    assert "[resnet50|resnet_tiny|se_resnet50|se_resnet50_timm]" in help_text
+    assert "[mobilenet_v2|resnet50|resnet_tiny|se_resnet50|se_resnet50_timm]" in help_text
     assert "[attention|avg|rnn|weighted]" in help_text
     assert SETTINGS_BY_NAME["model"].check("my-net") == "my-net"
 

@@ -42,6 +42,14 @@ def test_train_writes_checkpoints_record_and_logs(trained):
     assert list(trained.glob("events.out.tfevents.*"))
 
 
+def test_the_header_shows_parameters_and_flops(trained):
+    import re
+
+    model_line = next(line for line in (trained / "train.log").read_text().splitlines() if line.startswith("model "))
+    found = re.search(r"parameters, (\d+\.\d\d) GFLOPs per clip \(4 frames of \d+x\d+, forward\)", model_line)
+    assert found and float(found.group(1)) > 0, model_line
+
+
 def test_last_checkpoint_holds_the_last_epoch(trained):
     assert load_checkpoint(trained / "last.pt")["epoch"] == 2
 

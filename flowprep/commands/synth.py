@@ -36,15 +36,19 @@ _DEFAULTS = "; ".join(f"{spec.name}: {spec.identities} identities, {spec.cameras
                    "(track_*_info.txt, query_IDX.txt; outfits too). Drawn by a fast renderer, for scale tests.")
 @click.option("--fraction", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
               help="With --like: keep this random fraction of the identities and of the junk/distractor tracklets.")
+@click.option("--silhouettes", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write each frame's person mask (PNG, 255 = person) into this folder, outside OUT, at the "
+                   "frame's path relative to OUT (pipelines/attention_share.py reads them); OUT is unchanged.")
 @click.option("--frame-size", default="256x128", show_default=True, help="With --like: written frame size HxW.")
 def command(layout: str, out: Path, identities: int | None, cameras: int | None, seed: int,
-            frame_names: str | None, like: Path | None, fraction: float, frame_size: str) -> None:
+            frame_names: str | None, like: Path | None, fraction: float, frame_size: str,
+            silhouettes: Path | None) -> None:
     from flowprep.synth import write_dataset
 
     spec = LAYOUTS[layout]
     if like is not None:
-        if frame_names is not None:
-            raise click.UsageError("--frame-names goes with --layout duke, not --like")
+        if frame_names is not None or silhouettes is not None:
+            raise click.UsageError("--frame-names and --silhouettes go without --like")
         click.echo(_write_like(layout, out, like, identities, cameras, fraction, frame_size, seed).describe())
         return
     if fraction != 1.0 or frame_size != "256x128":
@@ -56,6 +60,7 @@ def command(layout: str, out: Path, identities: int | None, cameras: int | None,
         cameras=spec.cameras if cameras is None else cameras,
         seed=seed,
         frame_names=frame_names,
+        silhouettes=silhouettes,
     )
     click.echo(summary.describe())
 

@@ -14,6 +14,7 @@ from flowprep.synth.figure import Placement, draw_walker
 from flowprep.synth.identity import Identity
 from flowprep.synth.plan import Shot
 from flowprep.synth.scene import Camera, build_camera
+from flowprep.synth.silhouettes import silhouette_path, silhouettes_on
 
 CAMERA_STREAM, TRACKLET_STREAM = 1, 2  # sub-streams of the seed, so cameras and shots draw independently
 ENCODING = {".jpg": [cv2.IMWRITE_JPEG_QUALITY, 92], ".png": [cv2.IMWRITE_PNG_COMPRESSION, 3]}
@@ -35,18 +36,23 @@ class Studio:
         return self._cameras[camid]
 
     def write(self, shot: Shot, paths: Sequence[Path]) -> None:
-        """Render the shot and encode frame i to ``paths[i]`` (format from the suffix)."""
+        """Render the shot and encode frame i to ``paths[i]`` (format from the suffix); while
+        ``recording_silhouettes`` is on, also each frame's person mask into its sidecar folder."""
         if len(paths) != shot.length:
             raise ValueError(f"shot {shot.key}: {len(paths)} paths for {shot.length} frames")
-        for path, frame in zip(paths, self.frames(shot)):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            ok, data = cv2.imencode(path.suffix, frame, ENCODING[path.suffix])
-            if not ok:
-                raise FlowprepError(f"{path}: OpenCV could not encode the frame")
-            path.write_bytes(data.tobytes())
+        recording = silhouettes_on()
+        for path, (frame, mask) in zip(paths, self.render(shot, with_silhouettes=recording)):
+            _encode(path, frame)
+            if recording:
+                _encode(silhouette_path(path), mask)
 
     def frames(self, shot: Shot) -> Iterator[np.ndarray]:
         """The shot's crops at the dataset's frame size: the person walks on while the box jitters."""
+        return (frame for frame, _ in self.render(shot, with_silhouettes=False))
+
+    def render(self, shot: Shot, with_silhouettes: bool) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """Each frame and, if asked, the mask (uint8, 255 = person) of the walker's visible pixels: those
+        that differ from the same crop drawn without the walker (movers behind, props and passers in front)."""
         rng = np.random.default_rng([self.seed, TRACKLET_STREAM, shot.key])
         camera, who = self.camera(shot.camid), self.looks[shot.look]
         view = float(np.clip(camera.view + rng.normal(0, 0.12), 0.15, math.pi / 2))
@@ -72,15 +78,29 @@ class Studio:
             canvas = camera.crop(top, left, max(8, round(box_h)), max(4, round(box_w)))
             camera.draw_movers(canvas, top, left, clock0 + t)
             phase = phase0 + 2 * math.pi * who.gait.frequency * t
+            without_walker = canvas.copy() if with_silhouettes else None
             draw_walker(canvas, who, Placement(x - left, camera.ground_y - top, height, phase, view, direction))
-            camera.draw_props(canvas, top, left)
-            if passer is not None:
-                passer.draw(canvas, t)
-            upscale = canvas.shape[0] < self.frame_height
-            frame = cv2.resize(canvas, (self.frame_width, self.frame_height),
-                               interpolation=cv2.INTER_LINEAR if upscale else cv2.INTER_AREA)
-            yield cv2.transform(frame, lighting)
+            for layer in (canvas, without_walker) if with_silhouettes else (canvas,):
+                camera.draw_props(layer, top, left)
+                if passer is not None:
+                    passer.draw(layer, t)
+            size = (self.frame_width, self.frame_height)
+            interpolation = cv2.INTER_LINEAR if canvas.shape[0] < self.frame_height else cv2.INTER_AREA
+            frame = cv2.transform(cv2.resize(canvas, size, interpolation=interpolation), lighting)
+            mask = None
+            if with_silhouettes:
+                person = (canvas != without_walker).any(axis=2).astype(np.float32)
+                mask = np.where(cv2.resize(person, size, interpolation=interpolation) >= 0.5, 255, 0).astype(np.uint8)
+            yield frame, mask
             x += direction * 0.75 * height * who.gait.frequency * who.gait.speed * math.sin(view)
+
+
+def _encode(path: Path, image: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok, data = cv2.imencode(path.suffix, image, ENCODING[path.suffix])
+    if not ok:
+        raise FlowprepError(f"{path}: OpenCV could not encode the frame")
+    path.write_bytes(data.tobytes())
 
 
 class _Passer:

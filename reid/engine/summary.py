@@ -8,6 +8,7 @@ from torch import nn
 
 from flowprep import ROLES, StoreReader
 from flowreid.wording import counted
+from reid.models.flops import clip_flops
 
 SLOW_ON_CPU = ("resnet50", "se_resnet50", "se_resnet50_timm")
 
@@ -30,6 +31,13 @@ def parameter_count(model: nn.Module) -> str:
     return f"{total / 1e6:.2f} M parameters" if total >= 1e5 else f"{total:,} parameters"
 
 
+def cost(model: nn.Module, seq_len: int, height: int, width: int) -> str:
+    """Parameters and forward FLOPs per clip: what a user compares when choosing a backbone."""
+    flops = clip_flops(model, seq_len, height, width)
+    return (f"{parameter_count(model)}, {flops / 1e9:.2f} GFLOPs per clip "
+            f"({seq_len} frames of {height}x{width}, forward)")
+
+
 def run_header(cfg, store: StoreReader, model: nn.Module, device: torch.device, world_size: int) -> list[str]:
     where = f"{device}" + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda"
                            else f" ({torch.get_num_threads()} threads)")
@@ -37,7 +45,7 @@ def run_header(cfg, store: StoreReader, model: nn.Module, device: torch.device, 
     return [
         f"reid train: device {where}{ranks}; run folder {cfg.out}",
         f"model {cfg.model} ({cfg.backbone}, {cfg.aggregate} aggregation, attention layer {cfg.attention_layer}): "
-        f"{parameter_count(model)}; weights: {cfg.init_from or cfg.pretrained}",
+        f"{cost(model, cfg.seq_len, store.meta.height, store.meta.width)}; weights: {cfg.init_from or cfg.pretrained}",
         f"batches of {cfg.identities_per_batch} identities x {cfg.instances} clips of {cfg.seq_len} frames, "
         f"{counted(cfg.epochs, 'epoch')}, lr {cfg.lr:g}",
         *dataset_table(store),

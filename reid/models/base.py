@@ -84,7 +84,7 @@ class ReidModel(nn.Module):
         return build_backbone(self.config["backbone"], last_stride=self.config["last_stride"])
 
     def load_imagenet(self, path: Path) -> None:
-        """Load ImageNet weights into every ResNet stream (the flow stream too: its 3-channel
+        """Load ImageNet weights into every backbone stream (the flow stream too: its 3-channel
         encoding fits the RGB stem); shallow flow CNNs and heads keep their initialisation."""
         for module in self.children():
             if isinstance(module, StagedBackbone):

@@ -1,8 +1,9 @@
 """The stage interface every backbone offers, so attention can sit after any stage.
 
 Paper layer k (k = 1..5) is the output of conv{k}_x: layer 1 is the stem (conv1 + pool),
-layers 2..5 are torchvision's ``layer1``..``layer4``. Attention "at layer l" runs layers
-1..l, modifies the features, then runs layers l+1..5.
+layers 2..5 are torchvision's ``layer1``..``layer4`` (ResNets; ``mobilenet.py`` says which
+MobileNetV2 blocks form each layer; both put layers 2..5 at stride 4, 8, 16, 32). Attention
+"at layer l" runs layers 1..l, modifies the features, then runs layers l+1..5.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ class StagedBackbone(nn.Module):
     def out_channels(self, layer: int) -> int:
         """Channels of the output of paper layer ``layer`` (1..5)."""
         raise NotImplementedError
+
+    def adopt_layout(self, state: dict[str, Tensor]) -> dict[str, Tensor]:
+        """A weight file's keys renamed to this backbone's names; backbones whose public files
+        all share their names (the ResNets) keep them as they are."""
+        return state
 
     def forward_layers(self, x: Tensor, first: int, last: int) -> Tensor:
         """Run paper layers ``first``..``last`` (inclusive, 1-based) on ``x``."""

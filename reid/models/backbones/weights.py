@@ -3,8 +3,9 @@
 ``.safetensors`` files (timm's hub gives ``model.safetensors``) hold tensors only; torch
 pickles are read with ``weights_only``, and one that carries code is refused, never run.
 
-Only the ImageNet classifier (``fc.*`` / ``last_linear.*``) is skipped; every other key
-must match by name and shape, so a file of the wrong architecture fails loudly instead of
+A backbone first renames a foreign layout's keys to its own (``adopt_layout``: MobileNetV2 has
+three public layouts). Only the ImageNet classifier (``fc.*`` / ``last_linear.*`` /
+``classifier.*``) is skipped; every other key must match by name and shape, so a file of the wrong architecture fails loudly instead of
 silently leaving layers at random initialisation. Files made before BatchNorm counted its
 batches lack ``num_batches_tracked``; torch fills those in, so they are not compared.
 """
@@ -22,7 +23,7 @@ from torch import Tensor
 from reid.errors import ReidError
 from reid.models.backbones.staged import StagedBackbone
 
-CLASSIFIER_PREFIXES = ("fc.", "last_linear.")
+CLASSIFIER_PREFIXES = ("fc.", "last_linear.", "classifier.")
 SHOWN_KEYS = 3
 _PICKLED_CODE = re.compile(r"\bGLOBAL (\S+)")  # how torch's refusal names the callable
 
@@ -34,6 +35,8 @@ def _shown(keys: list[str]) -> str:
 
 def _guess_layout(keys: set[str]) -> str | None:
     """The registered backbone whose naming scheme the file uses, if recognisable."""
+    if "conv_stem.weight" in keys or "features.0.0.weight" in keys:
+        return "mobilenet_v2"
     if "layer0.conv1.weight" in keys:
         return "se_resnet50"
     if any(".se.fc1." in key for key in keys):
@@ -88,7 +91,8 @@ def read_weight_file(path: Path) -> dict[str, Tensor]:
 
 def load_pretrained(backbone: StagedBackbone, path: Path) -> None:
     """Load ``path`` into ``backbone`` strictly, ignoring only the ImageNet classifier."""
-    state = {k: v for k, v in read_weight_file(path).items() if not k.startswith(CLASSIFIER_PREFIXES)}
+    state = backbone.adopt_layout(read_weight_file(path))
+    state = {k: v for k, v in state.items() if not k.startswith(CLASSIFIER_PREFIXES)}
     expected = backbone.state_dict()
     missing = sorted(_compared(expected) - _compared(state))
     unexpected = sorted(_compared(state) - _compared(expected))

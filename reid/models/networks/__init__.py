@@ -8,7 +8,7 @@ The four of the paper:
 * ``gated-attention`` (eqs. 9-12): a shallow flow CNN gates the image features at layer l.
 * ``mutual-attention`` (eqs. 1-5): image and flow streams attend each other at layer l.
 
-``pretrained`` ImageNet weights go into every ResNet stream, the flow stream included
+``pretrained`` ImageNet weights go into every backbone stream (ResNet or MobileNetV2), the flow stream included
 (cross-modality initialisation: the 3-channel flow encoding fits the RGB stem); the
 gated model's flow CNN starts from scratch.
 """
