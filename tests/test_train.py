@@ -115,7 +115,7 @@ def test_resume_continues_like_an_uninterrupted_run(store, tmp_path):
     [
         (["--model", "vgg"], "'vgg' is not one of baseline, gated-attention, mutual-attention, two-stream"),
         (["--aggregate", "median"], "'median' is not one of attention, avg, rnn, weighted"),
-        (["--backbone", "vgg16"], "'vgg16' is not one of resnet50, resnet_tiny, se_resnet50, se_resnet50_timm"),
+        (["--backbone", "vgg16"], "'vgg16' is not one of mobilenet_v2, resnet50, resnet_tiny, se_resnet50, se_resnet50_timm"),
         (["--lr", "fast"], "expected a number, got 'fast'"),
         (["--milestones", "4,x"], "expected comma-separated integers"),
         (["--backbone", "resnet_tiny", "--pretrained", "/no/such/weights.pth"], "no such weight file"),
