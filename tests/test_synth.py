@@ -206,3 +206,14 @@ def test_the_figure_moves_with_the_gait_phase() -> None:
         draw_walker(canvas, who, Placement(50, 190, 170, phase, view=math.pi / 2, direction=1))
         frames.append(canvas)
     assert frames[0].any() and (frames[0] != frames[1]).any(axis=2).mean() > 0.02
+
+
+def test_the_summary_counts_one_tracklet_in_the_singular_and_more_in_the_plural():
+    from flowprep.synth.summary import SynthSummary
+
+    counts = {role: 1 for role in ("train", "query", "gallery")}
+    one = SynthSummary("mars", Path("d"), 0, 2, counts, counts, 4, junk=1, distractors=1, unused=1, files=7)
+    two = SynthSummary("mars", Path("d"), 0, 2, counts, counts, 4, junk=2, distractors=2, unused=2, files=10)
+    assert "1 distractor tracklet (" in one.describe() and "1 junk tracklet (" in one.describe()
+    assert "1 single-camera tracklet the adapter ignores" in one.describe()
+    assert "2 distractor tracklets (" in two.describe() and "2 single-camera tracklets" in two.describe()

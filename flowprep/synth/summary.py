@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from flowprep.datasets.base import ROLES
+from flowreid.wording import counted
 
 if TYPE_CHECKING:  # the CLI imports this package for --help; keep NumPy out of that path
     from flowprep.synth.plan import Shot
@@ -54,11 +55,11 @@ class SynthSummary:
         roles = ", ".join(f"{self.tracklets[r]} {r} ({self.identities[r]} identities)" for r in ROLES)
         extras = []
         if self.distractors:
-            extras.append(f"{self.distractors} distractor tracklets (pid 0, gallery)")
+            extras.append(f"{counted(self.distractors, 'distractor tracklet')} (pid 0, gallery)")
         if self.junk:
-            extras.append(f"{self.junk} junk tracklets (pid -1, dropped by the adapter)")
+            extras.append(f"{counted(self.junk, 'junk tracklet')} (pid -1, dropped by the adapter)")
         if self.unused:
-            extras.append(f"{self.unused} single-camera tracklets the adapter ignores")
+            extras.append(f"{counted(self.unused, 'single-camera tracklet')} the adapter ignores")
         extra = f"; plus {', '.join(extras)}" if extras else ""
         return (
             f"Wrote a synthetic {self.layout} dataset to {self.out} (seed {self.seed}, {self.cameras} cameras). "
