@@ -153,6 +153,9 @@ TRAIN_SETTINGS: tuple[Setting, ...] = (
     Setting("epochs", int, 150, "Epochs to train (a resume may raise it to extend the run).", EXTENDABLE, low=1),
     Setting("lr", float, 3e-4, "Adam learning rate.", low=0.0),
     Setting("weight_decay", float, 5e-4, "Adam weight decay.", low=0.0),
+    Setting("attention_lr_factor", float, 1.0, "Learning-rate factor for the layers that make the attention map "
+            "(mutual attention's embeddings, gated attention's flow CNN): they start from scratch while "
+            "ImageNet streams are only fine-tuned (1: one rate for all, the paper's).", low=0.0),
     Setting("warmup_epochs", int, 10, "Linear warm-up length in epochs.", low=0),
     Setting("warmup_factor", float, 0.1, "Learning-rate factor at the first warm-up epoch.", low=0.0, high=1.0),
     Setting("milestones", tuple, (40, 80, 120), "Epochs where the learning rate drops by --gamma."),

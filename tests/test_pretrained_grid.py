@@ -50,3 +50,20 @@ def test_one_cell_runs_resumably_with_its_pretrained_setting(store, tmp_path, mo
     grid.main()  # resumed: nothing left to do
     assert len((work / "results.jsonl").read_text().splitlines()) == 1
     assert "| Baseline, pooling, from scratch | 1 |" in (work / "grid.md").read_text()
+
+
+def test_the_fix_cell_runs_mutual_attention_with_faster_attention_layers(tmp_path, monkeypatch):
+    grid = load("pretrained_grid")
+    seen = {}
+
+    def fake_train_and_score(run_dir, config, settings, command):
+        seen.update(settings, run_dir=run_dir)
+        return None, {"mAP": 0.5, "rank1": 0.5, "chance_mAP": 0.1}
+
+    monkeypatch.setattr(grid, "train_and_score", fake_train_and_score)
+    args = type("Args", (), {"store": tmp_path / "s.h5", "config": tmp_path / "c.yaml", "work": tmp_path, "silhouettes": None})
+    row = grid.run_cell(grid.BY_KEY["mutual-attention|avg|imagenet|attention-lr-x10"], 3, args, {"epochs": 1})
+    assert row["cell"] == "mutual-attention|avg|imagenet|attention-lr-x10" and row["seed"] == 3
+    assert seen["attention_lr_factor"] == 10.0 and seen["model"] == "mutual-attention" and seen["pretrained"] == "auto"
+    assert seen["run_dir"] == tmp_path / "mutual-attention_avg_imagenet_attention-lr-x10" / "seed3"
+    assert grid.BY_KEY["baseline|avg|imagenet"].attention_lr_factor == 1.0

@@ -137,3 +137,34 @@ def test_a_loss_that_is_not_finite_stops_the_run_naming_the_batch(store, tmp_pat
     with pytest.raises(ReidError, match=r"epoch 1, batch 0: the loss is nan; lower --lr"):
         trainer.run()
     assert not (tmp_path / "run" / "last.pt").exists()  # no checkpoint of diverged weights
+
+
+def attention_displacement(store: Path, out: Path, factor: float) -> tuple[float, Trainer]:
+    """How far the mutual-attention embeddings move from their start in two epochs at ``factor``."""
+    trainer = Trainer(tiny_config(store, out, model="mutual-attention", aggregate="avg", epochs=2,
+                                  attention_lr_factor=factor))
+    start = [p.detach().clone() for p in trainer.model.mutual_attention.parameters()]
+    trainer.run()
+    moved = sum(float((p.detach() - s).pow(2).sum()) for p, s in zip(trainer.model.mutual_attention.parameters(), start))
+    return moved ** 0.5, trainer
+
+
+def test_the_attention_layers_learn_at_their_own_rate(store, tmp_path):
+    same, _ = attention_displacement(store, tmp_path / "x1", 1.0)
+    faster, trainer = attention_displacement(store, tmp_path / "x10", 10.0)
+    rest, attention = trainer.optimizer.param_groups
+    assert attention["lr"] == pytest.approx(10 * rest["lr"])  # the schedule keeps the ratio
+    assert {id(p) for p in attention["params"]} == {id(p) for p in trainer.model.mutual_attention.parameters()}
+    assert len(rest["params"]) + len(attention["params"]) == len(list(trainer.model.parameters()))
+    assert faster > 3 * same  # Adam's steps scale with the rate
+    assert "(attention layers x10)" in (tmp_path / "x10" / "train.log").read_text()
+
+
+def test_gated_attention_speeds_up_its_flow_cnn(store, tmp_path):
+    trainer = Trainer(tiny_config(store, tmp_path / "run", model="gated-attention", attention_lr_factor=5.0))
+    assert {id(p) for p in trainer.optimizer.param_groups[1]["params"]} == {id(p) for p in trainer.model.flow_cnn.parameters()}
+
+
+def test_an_attention_rate_for_a_model_without_attention_is_refused(store, tmp_path):
+    with pytest.raises(ReidError, match="model baseline has no attention layers"):
+        Trainer(tiny_config(store, tmp_path / "run", model="baseline", attention_lr_factor=10.0))

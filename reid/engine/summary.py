@@ -47,7 +47,8 @@ def run_header(cfg, store: StoreReader, model: nn.Module, device: torch.device, 
         f"model {cfg.model} ({cfg.backbone}, {cfg.aggregate} aggregation, attention layer {cfg.attention_layer}): "
         f"{cost(model, cfg.seq_len, store.meta.height, store.meta.width)}; weights: {cfg.init_from or cfg.pretrained}",
         f"batches of {cfg.identities_per_batch} identities x {cfg.instances} clips of {cfg.seq_len} frames, "
-        f"{counted(cfg.epochs, 'epoch')}, lr {cfg.lr:g}",
+        f"{counted(cfg.epochs, 'epoch')}, lr {cfg.lr:g}"
+        f"{f' (attention layers x{cfg.attention_lr_factor:g})' if cfg.attention_lr_factor != 1 else ''}",
         *dataset_table(store),
     ]
 

@@ -53,6 +53,20 @@ def lr_factor(epoch: int, cfg: TrainConfig) -> float:
     return cfg.gamma ** sum(epoch >= m for m in cfg.milestones)
 
 
+def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict[str, Any]]:
+    """Adam's parameter groups: all at ``cfg.lr``, or the attention layers in a second group at
+    ``cfg.lr * cfg.attention_lr_factor`` (the schedule scales each group's own rate)."""
+    if cfg.attention_lr_factor == 1:
+        return [{"params": list(model.parameters())}]
+    attention = [p for layer in model.attention_layers() for p in layer.parameters()]
+    if not attention:
+        raise ReidError(f"--attention-lr-factor {cfg.attention_lr_factor:g}: model {cfg.model} has no attention "
+                        "layers (only gated-attention and mutual-attention have them)")
+    chosen = {id(p) for p in attention}
+    return [{"params": [p for p in model.parameters() if id(p) not in chosen]},
+            {"params": attention, "lr": cfg.lr * cfg.attention_lr_factor}]
+
+
 class Trainer:
     """One training run; ``run()`` trains until ``cfg.epochs`` (or a hook's ``stop()``) and returns the
     last evaluation.
@@ -77,7 +91,7 @@ class Trainer:
         self.dataset, self.sampler = self._build_data()
         self.model_config = cfg.model_config(self.dataset.num_classes)
         self.model = self._build_model(initialise=not resuming)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.optimizer = torch.optim.Adam(parameter_groups(self.model, cfg), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda e: lr_factor(e, cfg))
         self.loss = ReidLoss(self.dataset.num_classes, ce_weight=cfg.ce_weight, triplet_weight=cfg.triplet_weight,
                              smoothing=cfg.label_smoothing, margin=cfg.margin).to(self.device)

@@ -90,6 +90,11 @@ class ReidModel(nn.Module):
             if isinstance(module, StagedBackbone):
                 load_pretrained(module, Path(path))
 
+    def attention_layers(self) -> list[nn.Module]:
+        """The layers that make the spatial attention map (none in a model without one): they start from
+        scratch, so ``--attention-lr-factor`` may let them learn faster than fine-tuned ImageNet streams."""
+        return []
+
     def _build_head(self, stream_channels: dict[str, int]) -> None:
         """One aggregator per stream (own weights), then the shared head on their concatenation."""
         self.aggregators = nn.ModuleDict(

@@ -3,7 +3,7 @@ the flow CNN starts from scratch."""
 
 from __future__ import annotations
 
-from torch import Tensor
+from torch import Tensor, nn
 
 from reid.models.attention import flow_gate
 from reid.models.backbones import FIRST_LAYER, LAST_LAYER
@@ -19,6 +19,9 @@ class GatedAttentionModel(ReidModel):
         self.image_net = self._backbone()
         self.flow_cnn = FlowCNN()
         self._build_head({"image": self.image_net.out_channels(LAST_LAYER)})
+
+    def attention_layers(self) -> list[nn.Module]:
+        return [self.flow_cnn]
 
     def extract(self, frames: Tensor, flows: Tensor | None) -> StreamMaps:
         layer = self.config["attention_layer"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from torch import Tensor
+from torch import Tensor, nn
 
 from reid.models.attention import MutualAttention
 from reid.models.backbones import FIRST_LAYER, LAST_LAYER
@@ -20,6 +20,9 @@ class MutualAttentionModel(ReidModel):
         self.mutual_attention = MutualAttention(self.image_net.out_channels(layer), self.flow_net.out_channels(layer))
         channels = self.image_net.out_channels(LAST_LAYER)
         self._build_head({"image": channels, "flow": channels})
+
+    def attention_layers(self) -> list[nn.Module]:
+        return [self.mutual_attention]
 
     def extract(self, frames: Tensor, flows: Tensor | None) -> StreamMaps:
         layer = self.config["attention_layer"]
