@@ -19,7 +19,7 @@ from flowprep.codec import FrameCodec
 from flowprep.datasets import open_dataset
 from flowprep.datasets.base import Tracklet, default_cache
 from flowprep.encode import encode_tracklet
-from flowprep.errors import FlowprepError
+from flowprep.errors import DatasetError, FlowprepError
 from flowprep.flow import flows_for_tracklets
 from flowprep.frames import LoadedFrames, load_frames
 from flowprep.interrupts import StopRequest, interrupts_ignored
@@ -129,7 +129,8 @@ def _run_on_device(chunks: list[Chunk], estimator, codec: FrameCodec, workers: i
 
 def _journal(results: Generator[list[EncodedTracklet], None, None], journal: PartsJournal, summary: ExtractSummary,
              bar: Progress) -> None:
-    """Journal each finished tracklet; on Ctrl-C, stop the workers quietly and keep what is finished."""
+    """Journal each finished tracklet; on Ctrl-C or a dataset error (a frame this user may not read),
+    stop the workers quietly and keep what is finished."""
     try:
         with StopRequest() as stop:
             for encoded_chunk in results:
@@ -142,7 +143,7 @@ def _journal(results: Generator[list[EncodedTracklet], None, None], journal: Par
                     bar.update(len(tracklet.images) + len(tracklet.skipped))
                 if stop.requested:
                     raise KeyboardInterrupt
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, DatasetError):
         with warnings.catch_warnings():  # joblib would warn of the cancelled tasks: the interrupt says it
             warnings.simplefilter("ignore")
             results.close()

@@ -16,6 +16,8 @@ from typing import Sequence, Union
 import cv2
 import numpy as np
 
+from flowprep.errors import DatasetError
+
 
 @dataclass
 class LoadedFrames:
@@ -31,9 +33,16 @@ JPEG_SIGNATURE = b"\xff\xd8\xff"
 
 
 def read_frame(path: Path) -> tuple[np.ndarray | None, str, np.ndarray | None]:
-    """Decode one frame file: (BGR image, "", the file's bytes), or (None, reason, None)."""
+    """Decode one frame file: (BGR image, "", the file's bytes), or (None, reason, None).
+
+    A damaged frame is skipped, but a frame this user may not read stops the run: the same refusal
+    would empty the dataset frame by frame, and the fix (permissions, the mount) is the user's.
+    """
     try:
         data = np.fromfile(path, dtype=np.uint8)
+    except PermissionError as exc:
+        raise DatasetError(f"{path}: {exc.strerror}: every frame of the dataset must be readable "
+                           "(finished tracklets are kept for --resume)") from None
     except OSError as exc:
         return None, f"unreadable ({exc.strerror or exc})", None
     if data.size == 0:

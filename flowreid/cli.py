@@ -4,6 +4,7 @@ and every user-facing error reported as one line with exit status 2."""
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -51,7 +52,7 @@ def _one_line(message: str) -> str:
 
 def run_group(group: click.Group, prog_name: str) -> None:
     """Run a click group, turning user-facing errors (``UserError`` of either stage, click's usage
-    errors) into one line on stderr and exit code 2."""
+    errors, the system's refusals) into one line on stderr and exit code 2."""
     try:
         group.main(prog_name=prog_name, standalone_mode=False)
     except click.exceptions.Abort:
@@ -68,6 +69,13 @@ def run_group(group: click.Group, prog_name: str) -> None:
         sys.exit(exc.exit_code)
     except UserError as exc:
         click.echo(f"{prog_name}: error: {_one_line(str(exc))}", err=True)
+        sys.exit(2)
+    except OSError as exc:  # the system refused (permissions, a full disk, a vanished mount): say where and why
+        if os.environ.get("FLOWREID_TRACEBACK"):
+            raise
+        where = f"{os.fsdecode(exc.filename)}: " if exc.filename else ""
+        click.echo(f"{prog_name}: error: {_one_line(where + (exc.strerror or str(exc)))} "
+                   "(FLOWREID_TRACEBACK=1 shows where)", err=True)
         sys.exit(2)
     except Interrupted as exc:
         click.echo(f"{prog_name}: {_one_line(str(exc))}", err=True)

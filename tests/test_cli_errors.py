@@ -8,11 +8,13 @@ folder is made to look read-only to ``os.access``, the check every command makes
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Iterator
 
 import h5py
+import numpy as np
 import pytest
 
 from flowprep.cli import main as flowprep_main
@@ -190,3 +192,51 @@ def test_failed_checkpoint_write_is_one_checkpoint_error(tmp_path, monkeypatch):
     monkeypatch.setattr(Path, "unlink", erofs)
     with pytest.raises(CheckpointError, match="could not write the checkpoint: Read-only file system"):
         save_checkpoint(tmp_path / "last.pt", {"epoch": 1})
+
+
+@pytest.fixture()
+def refused_test_frames(mars_root, monkeypatch) -> Path:
+    """bbox_test refuses this user: as root no permission bit stops a read, so the refusal is simulated
+    (``unshare -U -r`` on a folder of another owner shows the same on a real file system)."""
+    folder = mars_root / "bbox_test"
+
+    def refusing(real):
+        def call(path=".", *args, **kwargs):
+            if not isinstance(path, int) and os.fsdecode(path).startswith(str(folder)):
+                raise PermissionError(13, "Permission denied", os.fsdecode(path))
+            return real(path, *args, **kwargs)
+        return call
+
+    monkeypatch.setattr(os, "listdir", refusing(os.listdir))
+    monkeypatch.setattr(np, "fromfile", refusing(np.fromfile))
+    return folder
+
+
+@pytest.mark.parametrize("dry_run", [["--dry-run"], []])
+def test_an_unreadable_dataset_folder_stops_with_one_line_naming_it(tmp_path, mars_root, refused_test_frames, dry_run):
+    result = run_cli(flowprep_main, ["extract", "--dataset", "mars", "--root", mars_root, "--out", tmp_path / "x.h5",
+                                     "--workers", "1", *FAST_DIS, *dry_run])
+    assert_one_line_error(result, refused_test_frames, "Permission denied", "must be readable")
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_an_os_refusal_anywhere_is_one_line_naming_the_file(tmp_path, monkeypatch):
+    """What no command anticipated (a full disk, a vanished mount) still ends as one line, not a traceback."""
+    import flowprep.synth
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "mars"))
+
+    monkeypatch.setattr(flowprep.synth, "write_dataset", full_disk)
+    result = run_cli(flowprep_main, ["synth", "--layout", "mars", "--out", tmp_path / "mars"])
+    assert_one_line_error(result, tmp_path / "mars", "No space left on device", "FLOWREID_TRACEBACK=1")
+
+
+def test_an_extraction_stopped_by_an_unreadable_frame_resumes_once_it_is_readable(tmp_path, mars_root, monkeypatch,
+                                                                                 refused_test_frames):
+    args = ["extract", "--dataset", "mars", "--root", mars_root, "--out", tmp_path / "x.h5", "--workers", "1", *FAST_DIS]
+    assert_one_line_error(run_cli(flowprep_main, args), refused_test_frames, "kept for --resume")
+    monkeypatch.undo()  # the user fixed the permissions
+    result = run_cli(flowprep_main, [*args, "--resume"])
+    assert result.code == 0, result.err
+    assert re.search(r"[1-9]\d* tracklets? (was|were) already done", result.out), result.out

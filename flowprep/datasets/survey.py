@@ -16,6 +16,7 @@ import numpy as np
 
 from flowprep.datasets.base import ROLES, Tracklet
 from flowprep.datasets.columns import folder_groups
+from flowprep.errors import DatasetError
 from flowreid.protocols import protocol_gallery
 
 
@@ -68,6 +69,8 @@ def _missing_frames(tracklets: Sequence[Tracklet]) -> list[str]:
         total += len(names)
         try:
             present = np.array([entry.encode("utf-8", "surrogateescape") for entry in os.listdir(folder)], dtype=bytes)
+        except PermissionError as exc:  # there, but not for this user: "not on disk" would send them looking
+            raise DatasetError(f"{folder}: {exc.strerror}: every frame folder of the dataset must be readable") from None
         except OSError:
             present = np.zeros(0, bytes)
         absent = np.flatnonzero(~np.isin(names, present))
