@@ -149,6 +149,16 @@ def render(results: dict, tables: list[int], seeds: list[int], header: str) -> s
     return "\n".join(lines) + "\n"
 
 
+def choose(parser: argparse.ArgumentParser, text: str, known: dict, what: str) -> list:
+    """The entries of ``known`` that comma-separated ``text`` names, in its order; an unknown name is a
+    usage error listing the known ones."""
+    names = text.split(",")
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        parser.error(f"unknown {what}(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    return [known[name] for name in names]
+
+
 def parse_train_args(items: list[str]) -> dict:
     """``reid train`` flags after ``--`` as settings, converted and checked by each setting's own definition."""
     from reid.settings import SETTINGS_BY_NAME, SettingError

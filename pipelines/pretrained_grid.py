@@ -21,7 +21,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from paper_tables import load_results, parse_train_args, run_all, train_and_score
+from paper_tables import choose, load_results, parse_train_args, run_all, train_and_score
 from recipe import ahead, summary
 
 
@@ -118,10 +118,7 @@ def main() -> None:
     parser.add_argument("--render-only", action="store_true", help="rebuild the markdown from finished runs")
     parser.add_argument("train", nargs=argparse.REMAINDER, help="-- then reid train settings")
     args = parser.parse_args()
-    unknown = [key for key in args.cells.split(",") if key not in BY_KEY]
-    if unknown:
-        parser.error(f"unknown cell(s) {', '.join(unknown)}; known: {', '.join(BY_KEY)}")
-    cells, seeds = [BY_KEY[key] for key in args.cells.split(",")], [int(s) for s in args.seeds.split(",")]
+    cells, seeds = choose(parser, args.cells, BY_KEY, "cell"), [int(s) for s in args.seeds.split(",")]
     shared = parse_train_args([a for a in args.train if a != "--"])
     args.work.mkdir(parents=True, exist_ok=True)
     results_file = args.work / "results.jsonl"

@@ -22,7 +22,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from paper_tables import load_results, parse_train_args, train_and_score
+from paper_tables import choose, load_results, parse_train_args, train_and_score
 
 # every variant names all four recipe settings, so a later change of the defaults leaves its runs valid
 BEFORE = {"augment": "clip", "sampling": "run", "erase_p": 0.5, "crop_pad": 10 / 128}
@@ -135,10 +135,7 @@ def main() -> None:
     parser.add_argument("--render-only", action="store_true", help="rebuild the markdown from finished runs, train none")
     parser.add_argument("train", nargs=argparse.REMAINDER, help="-- then reid train settings, e.g. --epochs 40")
     args = parser.parse_args()
-    unknown = [n for n in args.variants.split(",") if n not in BY_NAME]
-    if unknown:
-        parser.error(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(BY_NAME)}")
-    variants = [BY_NAME[n] for n in args.variants.split(",")]
+    variants = choose(parser, args.variants, BY_NAME, "variant")
     models, seeds = args.models.split(","), [int(s) for s in args.seeds.split(",")]
     shared = parse_train_args([a for a in args.train if a != "--"])
     args.work.mkdir(parents=True, exist_ok=True)

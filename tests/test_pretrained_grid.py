@@ -67,3 +67,17 @@ def test_the_fix_cell_runs_mutual_attention_with_faster_attention_layers(tmp_pat
     assert seen["attention_lr_factor"] == 10.0 and seen["model"] == "mutual-attention" and seen["pretrained"] == "auto"
     assert seen["run_dir"] == tmp_path / "mutual-attention_avg_imagenet_attention-lr-x10" / "seed3"
     assert grid.BY_KEY["baseline|avg|imagenet"].attention_lr_factor == 1.0
+
+
+def test_an_unknown_cell_is_a_usage_error_listing_the_cells(tmp_path, monkeypatch, capsys):
+    grid = load("pretrained_grid")
+    monkeypatch.setattr(sys, "argv", ["pretrained_grid.py", "--store", "s.h5", "--config", "c.yaml", "--work",
+                                      str(tmp_path), "--out", str(tmp_path / "g.md"), "--cells", "baseline|avg|imagenet,vgg"])
+    try:
+        grid.main()
+    except SystemExit as exc:
+        assert exc.code == 2
+    else:
+        raise AssertionError("an unknown cell must stop the grid")
+    error = capsys.readouterr().err
+    assert "unknown cell(s) vgg; known: baseline|avg|imagenet," in error and not (tmp_path / "results.jsonl").exists()
