@@ -3,18 +3,16 @@ while worker processes compute flow; one line comes back, saying how to resume, 
 
 from __future__ import annotations
 
-import os
 import shlex
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from flowprep.store import open_store
 from flowprep.synth import write_dataset
+from helpers_signals import interrupt_when
 
 FLAGS = ["--size", "64x32", "--flow", "dis", "--workers", "2", "--flush-every", "0", "--quiet"]
 
@@ -27,24 +25,11 @@ def larger_mars(tmp_path_factory) -> Path:
     return root
 
 
-def interrupt_when_a_part_is_written(args: list[str], parts: Path) -> subprocess.CompletedProcess:
-    """Run ``args`` in its own process group and send SIGINT to the whole group once ``parts`` holds a part."""
-    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                             env={**os.environ, "OMP_NUM_THREADS": "1"})
-    deadline = time.monotonic() + 240
-    while child.poll() is None and not list(parts.glob("part-*.h5")) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    if child.poll() is None:
-        os.killpg(child.pid, signal.SIGINT)
-    out, err = child.communicate(timeout=120)
-    return subprocess.CompletedProcess(args, child.returncode, out, err)
-
-
 def test_ctrl_c_prints_one_line_with_the_resume_command_and_the_run_resumes(larger_mars, tmp_path):
     store = tmp_path / "mars.h5"
     args = ["extract", "--dataset", "mars", "--root", str(larger_mars), "--out", str(store), *FLAGS]
-    stopped = interrupt_when_a_part_is_written([sys.executable, "-m", "flowprep.cli", *args],
-                                               Path(f"{store}.parts"))
+    parts = Path(f"{store}.parts")
+    stopped = interrupt_when([sys.executable, "-m", "flowprep.cli", *args], lambda: bool(list(parts.glob("part-*.h5"))))
     assert stopped.returncode == 130, stopped.stderr  # not finished before the signal: an interrupted run
     lines = [line for line in stopped.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, stopped.stderr  # no worker traceback, no joblib warning

@@ -13,7 +13,9 @@ import yaml
 from click.testing import CliRunner
 
 from helpers_store import write_tiny_store
+from reliability.conftest import run_cli
 from reid.cli import cli
+from reid.cli import main as reid_main
 from reid.engine.checkpoint import load_checkpoint
 from reid.engine.config import TrainConfig
 from reid.engine.record import file_sha256
@@ -185,9 +187,10 @@ def test_ctrl_c_points_to_resume(first_run, tmp_path, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Trainer, "train_epoch", interrupted)
-    result = train(monkeypatch, "--out", str(run), "--resume", "--epochs", "4", "--workers", "0")
-    assert result.exit_code != 0
-    assert f"reid train --out {run} --resume" in result.output
+    result = run_cli(reid_main, ["train", "--out", run, "--resume", "--epochs", "4", "--workers", "0", "--quiet"])
+    assert result.code == 130 and "Traceback" not in result.err
+    assert result.err_lines == [f"reid: interrupted; {run / 'last.pt'} holds the last finished epoch: continue with "
+                                f"reid train --out {run} --resume"]
 
 
 def test_resnet50_on_the_cpu_says_it_is_slow_before_it_starts(store, tmp_path, monkeypatch):

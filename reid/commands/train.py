@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from flowreid.errors import Interrupted
 from flowreid.wording import counted
 from reid.settings import TRAIN_SETTINGS, Setting, SettingError
 
@@ -84,10 +85,12 @@ def command(config_file, resume, **values) -> None:
     try:
         evaluation = trainer.run()
     except KeyboardInterrupt:
-        if trainer.ctx.is_main and (trainer.out / "last.pt").exists():
-            click.echo(f"{trainer.out}: stopped; last.pt holds the last finished epoch: continue with "
-                       f"reid train --out {shlex.quote(str(trainer.out))} --resume", err=True)
-        raise
+        if not trainer.ctx.is_main:
+            raise
+        if not (trainer.out / "last.pt").exists():
+            raise Interrupted(f"interrupted before the first epoch ended; {trainer.out} holds no checkpoint yet") from None
+        raise Interrupted(f"interrupted; {trainer.out / 'last.pt'} holds the last finished epoch: continue with "
+                          f"reid train --out {shlex.quote(str(trainer.out))} --resume") from None
     if trainer.ctx.is_main:
         click.echo(f"{trainer.out}: trained {counted(trainer.cfg.epochs, 'epoch')}; checkpoints last.pt and best.pt")
         if evaluation is not None:

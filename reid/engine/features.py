@@ -13,6 +13,7 @@ from flowprep import StoreReader
 from flowreid.progress import progress_display
 from reid.data.clips import DenseClips
 from reid.data.device import prepare_batch
+from reid.data.workers import ignore_ctrl_c
 
 
 def autocast(device: torch.device, amp: str):
@@ -44,7 +45,7 @@ def extract_features(
     """
     dataset = DenseClips(store, tracklets, seq_len)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=workers,
-                        pin_memory=device.type == "cuda", persistent_workers=False)
+                        pin_memory=device.type == "cuda", persistent_workers=False, worker_init_fn=ignore_ctrl_c)
     was_training = model.training
     model.eval()
     sums: torch.Tensor | None = None

@@ -31,6 +31,7 @@ from reid.data.augment import ClipAugment
 from reid.data.clips import TrainClips
 from reid.data.device import prepare_batch
 from reid.data.samplers import IdentityBatchSampler
+from reid.data.workers import ignore_ctrl_c
 from reid.data.store_record import describe_store
 from reid.engine.checkpoint import (check_model_config, load_checkpoint, load_matching_weights, restore_rng_state,
                                     rng_state)
@@ -214,7 +215,7 @@ class Trainer:
         workers = self.cfg.workers
         return DataLoader(self.dataset, batch_sampler=self.sampler, num_workers=workers,
                           pin_memory=self.device.type == "cuda", persistent_workers=workers > 0,
-                          prefetch_factor=4 if workers > 0 else None)
+                          prefetch_factor=4 if workers > 0 else None, worker_init_fn=ignore_ctrl_c)
 
     def stop(self) -> None:
         """End the run after the current epoch's hooks (a hook calls this, e.g. to stop early)."""
