@@ -16,6 +16,16 @@ def build_from_model_config(config: dict):
     return build_model(**{key: config[key] for key in (*MODEL_KEYS, "num_classes")})
 
 
+def seeded_model(config: dict, seed: int):
+    """The network of ``config`` with the random initial weights of ``seed``, drawn from a private copy of
+    torch's CPU generator: building changes no global state, and a finished run's start can be rebuilt."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.random.default_generator.manual_seed(seed)
+        return build_from_model_config(config)
+
+
 def _post_init(self) -> None:
     """Every value checked against its setting, so a bad one fails here and not deep in training."""
     for key, value in check_values(asdict(self), "TrainConfig").items():
@@ -36,4 +46,4 @@ TrainConfig = make_dataclass(
 )
 TrainConfig.__module__ = __name__
 
-__all__ = ["MODEL_KEYS", "TrainConfig", "build_from_model_config"]
+__all__ = ["MODEL_KEYS", "TrainConfig", "build_from_model_config", "seeded_model"]

@@ -35,7 +35,7 @@ from reid.data.workers import ignore_ctrl_c
 from reid.data.store_record import describe_store
 from reid.engine.checkpoint import (check_model_config, load_checkpoint, load_matching_weights, restore_rng_state,
                                     rng_state)
-from reid.engine.config import TrainConfig, build_from_model_config
+from reid.engine.config import TrainConfig, seeded_model
 from reid.engine.evaluation import Evaluation
 from reid.engine.features import autocast
 from reid.engine.hooks import Hook, default_hooks
@@ -126,13 +126,10 @@ class Trainer:
     def _build_model(self, initialise: bool) -> nn.Module:
         """The network, starting from ImageNet weights or a reid checkpoint (not when resuming: the checkpoint has them).
 
-        Random initial weights come from ``cfg.seed`` on a private copy of torch's CPU generator, so that
-        building changes no global state and the same seed gives the same network.
+        Random initial weights come from ``cfg.seed`` (``seeded_model``): the same seed gives the same network.
         """
         cfg = self.cfg
-        with torch.random.fork_rng(devices=[]):
-            torch.random.default_generator.manual_seed(cfg.seed)
-            model = build_from_model_config(self.model_config)
+        model = seeded_model(self.model_config, cfg.seed)
         self.init_report = ""
         if initialise and cfg.init_from is not None:
             self.init_report = load_matching_weights(model, Path(cfg.init_from), self.model_config,
