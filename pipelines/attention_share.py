@@ -3,7 +3,9 @@
     python pipelines/attention_share.py --store mars128.h5 --silhouettes data/mars-silhouettes \\
         RUN_OR_CHECKPOINT [...] [--jsonl shares.jsonl]
 
-Each argument is a run folder (its ``last.pt``) or a checkpoint. The store must have been extracted
+Each argument is a run folder (its ``last.pt``) or a checkpoint; with none, only the first line is
+printed: the same numbers for the stored flow's magnitude (does motion mark the person?). The store
+must have been extracted
 from a synthetic dataset written with ``flowprep synth --silhouettes DIR`` (the masks are matched
 to the store's frames by file name). Prints one line per run; ``--jsonl`` appends one JSON row per
 run (run, model, share, area, inside, outside, frames), skipping runs already in the file.
@@ -19,7 +21,7 @@ from pathlib import Path
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("runs", nargs="+", type=Path, help="run folders or checkpoints")
+    parser.add_argument("runs", nargs="*", type=Path, help="run folders or checkpoints")
     parser.add_argument("--store", type=Path, required=True)
     parser.add_argument("--silhouettes", type=Path, required=True)
     parser.add_argument("--jsonl", type=Path, default=None)
@@ -30,13 +32,16 @@ def main() -> None:
 
     from flowprep import open_store
     from reid.engine.inference import load_trained_model
-    from reid.visualize.silhouette import attention_share
+    from reid.visualize.silhouette import attention_share, flow_on_person
 
     done = set()
     if args.jsonl is not None and args.jsonl.exists():
         done = {json.loads(line)["run"] for line in args.jsonl.read_text().splitlines() if line.strip()}
     device = torch.device("cpu")
     with open_store(args.store) as store:
+        flow = flow_on_person(store, args.silhouettes)
+        print(f"{args.store}: flow magnitude on the person {flow['inside']:.2f} px vs off it {flow['outside']:.2f} px; "
+              f"{flow['share']:.1%} of it on the person (its area: {flow['area']:.1%}), {flow['frames']} frames", flush=True)
         for run in args.runs:
             if str(run) in done:
                 continue

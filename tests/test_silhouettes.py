@@ -16,7 +16,7 @@ from flowprep.store import open_store
 from flowprep.synth import write_dataset
 from reid.errors import ReidError
 from reid.models import build_model
-from reid.visualize.silhouette import attention_share
+from reid.visualize.silhouette import attention_share, flow_on_person
 
 SMALL = dict(identities=2, cameras=2, seed=5)
 
@@ -110,3 +110,41 @@ def test_the_command_line_writes_masks_and_refuses_them_with_like(tmp_path):
     result = run_cli(flowprep_main, ["synth", "--layout", "mars", "--out", tmp_path / "like", "--like", tmp_path,
                                      "--silhouettes", tmp_path / "masks2"])
     assert result.code == 2 and "--silhouettes go without --like" in result.err
+
+
+class _UniformFlow:
+    """A store whose every flow is 2 px to the right: motion that marks nothing."""
+
+    def __init__(self, store) -> None:
+        self.store, self.path, self.tracklets = store, store.path, store.tracklets
+
+    def frame_names(self, tracklet: int):
+        return self.store.frame_names(tracklet)
+
+    def read_clip(self, tracklet: int, positions):
+        images, flows = self.store.read_clip(tracklet, positions)
+        return images, np.stack([np.full_like(flows[:, 0], 2.0), np.zeros_like(flows[:, 1])], axis=1)
+
+
+def test_flow_on_person_against_flow_whose_answer_is_known_and_on_the_real_flow(synth):
+    _, masks, store_path = synth
+    with open_store(store_path) as store:
+        uniform = flow_on_person(_UniformFlow(store), masks)
+        real = flow_on_person(store, masks)
+        frames = sum(len(store.frame_names(int(t))) for role in ("query", "gallery") for t in store.tracklets.of_role(role))
+    assert uniform["inside"] == pytest.approx(2.0) and uniform["outside"] == pytest.approx(2.0)
+    assert uniform["share"] == pytest.approx(uniform["area"], abs=1e-6) and uniform["frames"] == frames
+    assert real["frames"] == frames and real["area"] == pytest.approx(uniform["area"])
+    assert 0 < real["share"] < 1 and real["inside"] > 0 and real["outside"] > 0
+
+
+def test_the_share_pipeline_prints_the_flow_line_without_runs(synth):
+    import subprocess
+    import sys
+
+    _, masks, store_path = synth
+    script = Path(__file__).resolve().parents[1] / "pipelines" / "attention_share.py"
+    result = subprocess.run([sys.executable, str(script), "--store", str(store_path), "--silhouettes", str(masks)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{store_path}: flow magnitude on the person ") and " px vs off it " in result.stdout
