@@ -18,7 +18,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import torch
 from torch import Tensor
 
 from reid.engine.checkpoint import load_checkpoint
@@ -57,7 +56,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("checkpoints", type=Path, nargs="+")
     parser.add_argument("--pretrained", type=Path, default=None, help="the ImageNet file, where the recorded one moved")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
     for path in args.checkpoints:
         try:
             state = load_checkpoint(path)
