@@ -143,12 +143,20 @@ def _journal(results: Generator[list[EncodedTracklet], None, None], journal: Par
                     bar.update(len(tracklet.images) + len(tracklet.skipped))
                 if stop.requested:
                     raise KeyboardInterrupt
-    except (KeyboardInterrupt, DatasetError):
-        with warnings.catch_warnings():  # joblib would warn of the cancelled tasks: the interrupt says it
-            warnings.simplefilter("ignore")
-            results.close()
-        journal.flush()  # what is finished is kept for --resume
+    except KeyboardInterrupt:
+        _keep_finished(results, journal)
         raise
+    except DatasetError as exc:  # a frame this user may not read: the reader cannot know what the run keeps
+        _keep_finished(results, journal)
+        raise DatasetError(f"{exc} (finished tracklets are kept for --resume)") from None
+
+
+def _keep_finished(results: Generator[list[EncodedTracklet], None, None], journal: PartsJournal) -> None:
+    """Stop the workers quietly and write what is finished as a part, for --resume."""
+    with warnings.catch_warnings():  # joblib would warn of the cancelled tasks: the error or interrupt says it
+        warnings.simplefilter("ignore")
+        results.close()
+    journal.flush()
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,7 @@ def read_frame(path: Path) -> tuple[np.ndarray | None, str, np.ndarray | None]:
     try:
         data = np.fromfile(path, dtype=np.uint8)
     except PermissionError as exc:
-        raise DatasetError(f"{path}: {exc.strerror}: every frame of the dataset must be readable "
-                           "(finished tracklets are kept for --resume)") from None
+        raise DatasetError(f"{path}: {exc.strerror}: every frame of the dataset must be readable") from None
     except OSError as exc:
         return None, f"unreadable ({exc.strerror or exc})", None
     if data.size == 0:

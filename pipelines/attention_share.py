@@ -5,9 +5,8 @@
 
 Each argument is a run folder (its ``last.pt``) or a checkpoint; with none, only the first line is
 printed: the same numbers for the stored flow's magnitude (does motion mark the person?). The store
-must have been extracted
-from a synthetic dataset written with ``flowprep synth --silhouettes DIR`` (the masks are matched
-to the store's frames by file name). Prints one line per run; ``--jsonl`` appends one JSON row per
+must have been extracted from a synthetic dataset written with ``flowprep synth --silhouettes DIR``
+(the masks are matched to the store's frames by file name). Prints one line per run; ``--jsonl`` appends one JSON row per
 run (run, model, share, area, inside, outside, frames), skipping runs already in the file.
 See reid/visualize/silhouette.py for what the numbers mean.
 """

@@ -27,13 +27,14 @@ from reid.errors import ReidError
 
 def part_drift(start: dict[str, Tensor], end: dict[str, Tensor]) -> dict[str, float]:
     """Relative change per top-level part (the key's first name), in state-dict order."""
-    moved: dict[str, list[float]] = {}
+    moved: dict[str, tuple[float, float]] = {}  # part -> (squared change, squared size)
     for key, before in start.items():
         if not before.is_floating_point() or key.rsplit(".", 1)[-1].startswith("running_"):
             continue
-        change, size = moved.setdefault(key.split(".")[0], [0.0, 0.0])
-        moved[key.split(".")[0]] = [change + float((end[key].float() - before.float()).pow(2).sum()),
-                                    size + float(before.float().pow(2).sum())]
+        part = key.split(".")[0]
+        change, size = moved.get(part, (0.0, 0.0))
+        moved[part] = (change + float((end[key].float() - before.float()).pow(2).sum()),
+                       size + float(before.float().pow(2).sum()))
     return {part: (change / size) ** 0.5 if size else float("inf") for part, (change, size) in moved.items()}
 
 

@@ -31,8 +31,8 @@ from reid.data.augment import ClipAugment
 from reid.data.clips import TrainClips
 from reid.data.device import prepare_batch
 from reid.data.samplers import IdentityBatchSampler
-from reid.data.workers import ignore_ctrl_c
 from reid.data.store_record import describe_store
+from reid.data.workers import ignore_ctrl_c
 from reid.engine.checkpoint import (check_model_config, load_checkpoint, load_matching_weights, restore_rng_state,
                                     rng_state)
 from reid.engine.config import TrainConfig, seeded_model
